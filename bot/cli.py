@@ -1,0 +1,174 @@
+"""Command line: run (the Telegram bot), console, ask, check, eval.
+
+Thin: parse arguments, call into `bot/`. Telegram is imported only by `run`, so `ask`, `check`
+and `eval` start fast. Every failure a user can cause is a one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from bot.config import ConfigError, Settings, load_dotenv
+from bot.engine import Engine
+from bot.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
+
+PROG = "run_bot.py"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {PROG} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Remedial massage & back pain FAQ bot.")
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        default=None,
+        help="knowledge directory (default: $KNOWLEDGE_DIR or knowledge/)",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the Telegram bot (the default)")
+    run.add_argument(
+        "--drop-pending",
+        action="store_true",
+        help="skip updates that arrived while the bot was down",
+    )
+    run.add_argument("--webhook-url", help="use a webhook at this public URL instead of polling")
+    run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
+    run.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    run.add_argument("--url-path", default="telegram", help="webhook path")
+
+    sub.add_parser("console", help="chat with the bot locally, no Telegram needed")
+
+    ask = sub.add_parser("ask", help="answer one question, or many with --json -")
+    ask.add_argument("question", help="the question, or - to read one per line from stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    check = sub.add_parser("check", help="validate the knowledge YAML (file:line per problem)")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    ev = sub.add_parser("eval", help="score a labelled question file")
+    ev.add_argument("file", type=Path)
+    return parser
+
+
+def _settings() -> Settings:
+    load_dotenv()
+    return Settings.from_env()
+
+
+def _knowledge_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return args.knowledge if args.knowledge is not None else settings.knowledge_dir
+
+
+def _load(directory: Path, err: TextIO) -> Knowledge | None:
+    try:
+        return load_knowledge(directory)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        print(
+            f"{PROG}: the knowledge base has {len(exc.problems)} problem(s); run '{PROG} check'",
+            file=err,
+        )
+        return None
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=err)
+        return 2
+    command = args.command or "run"
+    directory = _knowledge_dir(args, settings)
+
+    if command == "check":
+        return _check(directory, args.strict, out)
+    if command == "run":
+        from bot.telegram_app import run  # only here: keeps Telegram out of the other commands
+
+        return run(settings, directory, args)
+
+    knowledge = _load(directory, err)
+    if knowledge is None:
+        return 1
+    engine = Engine(knowledge)
+    if command == "ask":
+        return _ask(engine, args.question, args.json, stdin, out)
+    if command == "console":
+        from bot.console import console
+
+        return console(engine, stdin, out)
+    if command == "eval":
+        return _eval(engine, args.file, out, err)
+    raise AssertionError(command)  # argparse only allows the commands above
+
+
+def _ask(engine: Engine, question: str, as_json: bool, stdin: TextIO, out: TextIO) -> int:
+    questions = (line.rstrip("\r\n") for line in stdin) if question == "-" else iter([question])
+    for q in questions:
+        reply = engine.answer(q)
+        text = engine.render_plain(reply)
+        if as_json:
+            out.write(json.dumps(reply.as_json(text), ensure_ascii=False) + "\n")
+        else:
+            out.write(text + "\n")
+            if question == "-":
+                out.write("\n")
+        out.flush()
+    return 0
+
+
+def _check(directory: Path, strict: bool, out: TextIO) -> int:
+    knowledge, problems = check_knowledge(directory)
+    from bot.lint import lint
+
+    if knowledge is not None:
+        problems = sorted([*problems, *lint(knowledge)])
+    for problem in problems:
+        print(problem, file=out)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors or (strict and warnings):
+        print(f"{len(errors)} error(s), {len(warnings)} warning(s)", file=out)
+        return 1
+    assert knowledge is not None
+    print(
+        f"ok: {len(knowledge.entries)} entries, {len(knowledge.flags)} red flags, "
+        f"{len(warnings)} warning(s)",
+        file=out,
+    )
+    return 0
+
+
+def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
+    from bot.evaluation import evaluate, read_labelled
+
+    items, problems = read_labelled(path)
+    for problem in problems:
+        print(problem, file=err)
+    if not items:
+        print(f"{PROG}: no labelled questions read from {path}", file=err)
+        return 1
+    report = evaluate(engine, items)
+    print(report.format(), file=out)
+    return 0

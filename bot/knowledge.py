@@ -1,0 +1,355 @@
+"""Load and validate the knowledge YAML into frozen dataclasses.
+
+`load_knowledge` either returns a complete, valid `Knowledge` or raises `KnowledgeError` with
+every problem found, each as file:line. Nothing is silently dropped: a broken entry makes the
+whole load fail, so a running bot keeps its last good knowledge base instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from bot.yamlsource import Located, Problem, read_yaml
+
+MIN_PHRASINGS = 6
+ARTICLE_FILE = "article.txt"
+SCHEMA_FILE = "schema.json"
+TEXTS_FILE = "texts.yaml"
+SAFETY_FILE = "safety.yaml"
+VOCABULARY_FILE = "vocabulary.yaml"
+ARTICLE_SOURCE = "article"
+
+
+@dataclass(frozen=True)
+class Caution:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    phrasings: tuple[str, ...]
+    answer: str
+    quotes: tuple[str, ...]
+    caution: Caution | None
+    related: tuple[str, ...]
+    source: str
+    file: str = ""
+    line: int = 0
+    phrasing_lines: tuple[int, ...] = ()
+
+    @property
+    def from_article(self) -> bool:
+        return self.source == ARTICLE_SOURCE
+
+
+@dataclass(frozen=True)
+class Tier:
+    heading: str
+    action: str
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    id: str
+    tier: str
+    noticed: str
+    phrases: tuple[str, ...]
+    with_: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SmalltalkIntent:
+    id: str
+    phrases: tuple[str, ...]
+    reply: str
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    topic: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    entries: tuple[Entry, ...]
+    tiers: dict[str, Tier]
+    flags: tuple[RedFlag, ...]
+    texts: dict[str, str]
+    smalltalk: tuple[SmalltalkIntent, ...]
+    synonyms: dict[str, tuple[str, ...]]
+    not_covered: tuple[NotCovered, ...]
+    article: str
+    directory: Path
+    warnings: tuple[Problem, ...] = ()
+    by_id: dict[str, Entry] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {e.id: e for e in self.entries})
+
+    def text(self, key: str, **values: str) -> str:
+        template = self.texts[key]
+        return template.format(**values) if values else template
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is invalid; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@lru_cache(maxsize=4)
+def _validator(schema_path: Path, mtime: float) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _normalise_for_quote(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def read_article(directory: Path) -> str:
+    """The article's text without the '#' attribution header."""
+    raw = (directory / ARTICLE_FILE).read_text(encoding="utf-8")
+    return "\n".join(line for line in raw.splitlines() if not line.startswith("#")).strip()
+
+
+def _display(path: Path, directory: Path) -> str:
+    try:
+        return str(path.relative_to(directory.parent))
+    except ValueError:
+        return str(path)
+
+
+def _schema_problems(doc: Located, display: str, validator: Any) -> list[Problem]:
+    problems = []
+    for error in validator.iter_errors(doc.value):
+        # Descend into if/then branches so the maintainer sees the innermost, useful message.
+        leaves = [error]
+        while leaves and leaves[0].context:
+            leaves = sorted(leaves[0].context, key=lambda e: len(e.absolute_path), reverse=True)
+        for leaf in leaves[:1]:
+            path = tuple(leaf.absolute_path)
+            where = ".".join(str(p) for p in path) or "(top level)"
+            message = leaf.message if len(leaf.message) < 200 else leaf.message[:200] + "…"
+            problems.append(Problem(display, doc.line(path), f"{where}: {message}"))
+    return problems
+
+
+def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
+    """Validate every file in `directory`; return the knowledge (if valid) and all problems."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        return None, [Problem(str(directory), 1, "knowledge directory not found")]
+
+    schema_path = directory / SCHEMA_FILE
+    try:
+        validator = _validator(schema_path, schema_path.stat().st_mtime)
+    except (OSError, ValueError, jsonschema.SchemaError) as exc:
+        return None, [Problem(_display(schema_path, directory), 1, f"schema unusable: {exc}")]
+
+    try:
+        article = read_article(directory)
+    except (OSError, UnicodeDecodeError) as exc:
+        article = ""
+        problems.append(
+            Problem(
+                _display(directory / ARTICLE_FILE, directory), 1, f"cannot read the article: {exc}"
+            )
+        )
+    article_norm = _normalise_for_quote(article)
+
+    docs: dict[str, tuple[Located, str]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        display = _display(path, directory)
+        doc, found = read_yaml(path, display)
+        problems.extend(found)
+        if doc is None:
+            continue
+        if not isinstance(doc.value, dict):
+            problems.append(Problem(display, 1, "the top level must be a mapping of keys"))
+            continue
+        schema_found = _schema_problems(doc, display, validator)
+        problems.extend(schema_found)
+        if not schema_found:
+            docs[path.name] = (doc, display)
+
+    for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE):
+        if not (directory / required).exists():
+            problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
+
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    for name, (doc, display) in docs.items():
+        if "entries" not in doc.value:
+            continue
+        for i, raw in enumerate(doc.value["entries"]):
+            where = doc.line(("entries", i))
+            entry = Entry(
+                id=raw["id"],
+                title=raw["title"].strip(),
+                phrasings=tuple(p.strip() for p in raw["phrasings"]),
+                answer=raw["answer"].strip(),
+                quotes=tuple(q.strip() for q in raw.get("quotes", [])),
+                caution=Caution(raw["caution"]["text"].strip(), raw["caution"]["source"].strip())
+                if "caution" in raw
+                else None,
+                related=tuple(raw["related"]),
+                source=raw["source"].strip(),
+                file=display,
+                line=where,
+                phrasing_lines=tuple(
+                    doc.line(("entries", i, "phrasings", j)) for j in range(len(raw["phrasings"]))
+                ),
+            )
+            if entry.id in seen:
+                problems.append(
+                    Problem(
+                        display,
+                        doc.line(("entries", i, "id")),
+                        f"duplicate id '{entry.id}' (first at {seen[entry.id]})",
+                    )
+                )
+                continue
+            seen[entry.id] = f"{display}:{where}"
+            problems.extend(_entry_problems(entry, doc, i, display, article_norm))
+            entries.append(entry)
+        del name
+
+    ids = {e.id for e in entries}
+    for name, (doc, display) in docs.items():
+        if "entries" not in doc.value:
+            continue
+        for i, raw in enumerate(doc.value["entries"]):
+            for j, rel in enumerate(raw["related"]):
+                if rel not in ids:
+                    problems.append(
+                        Problem(
+                            display,
+                            doc.line(("entries", i, "related", j)),
+                            f"related id '{rel}' does not exist",
+                        )
+                    )
+                elif rel == raw["id"]:
+                    problems.append(
+                        Problem(
+                            display,
+                            doc.line(("entries", i, "related", j)),
+                            "an entry cannot be related to itself",
+                        )
+                    )
+        del name
+    if not entries and not problems:
+        problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
+
+    if any(p.severity == "error" for p in problems):
+        return None, sorted(problems)
+
+    texts_doc = docs[TEXTS_FILE][0].value
+    safety_doc = docs[SAFETY_FILE][0].value
+    vocab_doc = docs[VOCABULARY_FILE][0].value
+    texts = {
+        k: (v.strip() if isinstance(v, str) else v)
+        for k, v in texts_doc.items()
+        if k != "smalltalk"
+    }
+    if "not medical advice" not in texts["disclaimer"].casefold():
+        problems.append(
+            Problem(
+                docs[TEXTS_FILE][1],
+                docs[TEXTS_FILE][0].line(("disclaimer",)),
+                "the disclaimer must say 'not medical advice'",
+            )
+        )
+        return None, sorted(problems)
+    knowledge = Knowledge(
+        entries=tuple(entries),
+        tiers={
+            k: Tier(v["heading"].strip(), v["action"].strip())
+            for k, v in safety_doc["tiers"].items()
+        },
+        flags=tuple(
+            RedFlag(
+                f["id"],
+                f["tier"],
+                f["noticed"].strip(),
+                tuple(f["phrases"]),
+                tuple(f.get("with", ())),
+            )
+            for f in safety_doc["flags"]
+        ),
+        texts=texts,
+        smalltalk=tuple(
+            SmalltalkIntent(s["id"], tuple(s["phrases"]), s["reply"].strip())
+            for s in texts_doc["smalltalk"]
+        ),
+        synonyms={k: tuple(v) for k, v in vocab_doc["synonyms"].items()},
+        not_covered=tuple(
+            NotCovered(t["topic"], tuple(t["phrases"])) for t in vocab_doc["not_covered"]
+        ),
+        article=article,
+        directory=directory,
+        warnings=tuple(p for p in problems if p.severity == "warning"),
+    )
+    return knowledge, sorted(problems)
+
+
+def _entry_problems(
+    entry: Entry, doc: Located, i: int, display: str, article_norm: str
+) -> list[Problem]:
+    problems = []
+    base = ("entries", i)
+    distinct = {p.casefold() for p in entry.phrasings}
+    if len(distinct) < MIN_PHRASINGS:
+        problems.append(
+            Problem(
+                display,
+                doc.line((*base, "phrasings")),
+                f"'{entry.id}' has {len(distinct)} distinct phrasings; "
+                f"at least {MIN_PHRASINGS} are needed",
+            )
+        )
+    if entry.from_article:
+        if not entry.quotes:
+            problems.append(
+                Problem(
+                    display,
+                    doc.line(base),
+                    f"'{entry.id}' comes from the article but has no quotes",
+                )
+            )
+        for j, quote in enumerate(entry.quotes):
+            if _normalise_for_quote(quote) not in article_norm:
+                problems.append(
+                    Problem(
+                        display,
+                        doc.line((*base, "quotes", j)),
+                        "quote not found in the article: "
+                        f'"{quote[:60]}{"…" if len(quote) > 60 else ""}"',
+                    )
+                )
+    return problems
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load the knowledge base or raise `KnowledgeError` listing every problem."""
+    knowledge, problems = check_knowledge(directory)
+    if knowledge is None:
+        raise KnowledgeError([p for p in problems if p.severity == "error"])
+    return knowledge

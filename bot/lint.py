@@ -1,0 +1,92 @@
+"""Warnings for maintainers: phrasings that collide, and answers too long for one message.
+
+Run by `run_bot.py check` (warnings; `--strict` makes them errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rapidfuzz import fuzz
+
+from bot.knowledge import Knowledge
+from bot.matching import Matcher, decide
+from bot.replies import Part, Renderer, Reply
+from bot.yamlsource import Problem
+
+NEAR_DUPLICATE = 90.0
+
+
+def _warn(file: str, line: int, message: str) -> Problem:
+    return Problem(file, line, message, "warning")
+
+
+def lint(knowledge: Knowledge) -> list[Problem]:
+    problems: list[Problem] = []
+    matcher = Matcher(knowledge.entries, knowledge.synonyms)
+    normalised = [
+        (entry, i, " ".join(matcher.normalise(p)))
+        for entry in knowledge.entries
+        for i, p in enumerate(entry.phrasings)
+    ]
+    for a in range(len(normalised)):
+        entry_a, i, text_a = normalised[a]
+        for b in range(a + 1, len(normalised)):
+            entry_b, j, text_b = normalised[b]
+            if entry_a.id == entry_b.id or not text_a or not text_b:
+                continue
+            if fuzz.ratio(text_a, text_b) >= NEAR_DUPLICATE:
+                problems.append(
+                    _warn(
+                        entry_b.file,
+                        entry_b.phrasing_lines[j],
+                        f"phrasing {entry_b.phrasings[j]!r} in '{entry_b.id}' is (nearly) "
+                        "the same as "
+                        f"{entry_a.phrasings[i]!r} in '{entry_a.id}' "
+                        f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
+                    )
+                )
+    problems.extend(leave_one_out(knowledge))
+    renderer = Renderer(knowledge)
+    for entry in knowledge.entries:
+        reply = Reply(
+            "answer",
+            entry.title,
+            (Part("heading", entry.title), Part("text", entry.answer)),
+            source=entry.source,
+        )
+        if entry.caution:
+            reply = replace(
+                reply,
+                parts=(*reply.parts, Part("caution", entry.caution.text, entry.caution.source)),
+            )
+        if len(renderer.html(reply)) > 1:
+            problems.append(
+                _warn(
+                    entry.file, entry.line, f"'{entry.id}' renders longer than one Telegram message"
+                )
+            )
+    return problems
+
+
+def leave_one_out(knowledge: Knowledge) -> list[Problem]:
+    """Each phrasing, removed from its entry, should still be answered by that entry."""
+    problems = []
+    entries = list(knowledge.entries)
+    for k, entry in enumerate(entries):
+        for i, phrasing in enumerate(entry.phrasings):
+            held_out = replace(entry, phrasings=entry.phrasings[:i] + entry.phrasings[i + 1 :])
+            matcher = Matcher([*entries[:k], held_out, *entries[k + 1 :]], knowledge.synonyms)
+            ranked = matcher.rank(phrasing)
+            decision = decide(ranked)
+            if ranked and ranked[0].entry_id != entry.id and decision != "fallback":
+                problems.append(
+                    _warn(
+                        entry.file,
+                        entry.phrasing_lines[i],
+                        f"leave-one-out: {phrasing!r} matches '{ranked[0].entry_id}' "
+                        f"({ranked[0].score:.0f}) before its own entry '{entry.id}'; reword it or "
+                        "make the entries more distinct",
+                    )
+                )
+    return problems

@@ -1,0 +1,177 @@
+"""Replies: what the engine decided (`Reply`), and the one renderer that turns it into text.
+
+`Renderer` is the only place the disclaimer and the source line are added, and the only place
+that knows Telegram's 4096-character limit: every channel renders through it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from bot.knowledge import Knowledge
+
+TELEGRAM_LIMIT = 4096
+KINDS = ("answer", "clarify", "fallback", "urgent", "smalltalk")
+
+
+@dataclass(frozen=True)
+class Part:
+    style: str  # "heading", "text", "caution", "choice"
+    text: str
+    source: str = ""  # for a caution: who says so
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str
+    question: str
+    parts: tuple[Part, ...]
+    entry_id: str | None = None
+    score: float = 0.0
+    suggestions: tuple[Topic, ...] = ()  # clarify: the entries offered
+    related: tuple[Topic, ...] = ()  # answer: follow-up topics
+    source: str | None = None  # "article", or the named source of a non-article entry
+    flags: tuple[str, ...] = field(default=())  # urgent: the red flags noticed
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown reply kind {self.kind!r}")
+
+    def as_json(self, text: str) -> dict[str, object]:
+        """The `ask --json` contract: question, kind, entry_id, score, suggestions, text."""
+        return {
+            "question": self.question,
+            "kind": self.kind,
+            "entry_id": self.entry_id,
+            "score": self.score,
+            "suggestions": [s.id for s in self.suggestions],
+            "text": text,
+        }
+
+
+class Renderer:
+    """Renders replies as plain text or Telegram HTML, always ending with the disclaimer."""
+
+    def __init__(self, knowledge: Knowledge, limit: int = TELEGRAM_LIMIT) -> None:
+        self.disclaimer = knowledge.text("disclaimer")
+        self.article_source = knowledge.text("source_line")
+        self.limit = limit
+
+    def _source_line(self, reply: Reply) -> str | None:
+        if reply.source is None:
+            return None
+        if reply.source == "article":
+            return self.article_source
+        return f"Source: {reply.source}"
+
+    # --- plain text ----------------------------------------------------------------------
+
+    def plain_blocks(self, reply: Reply) -> list[str]:
+        blocks: list[str] = []
+        choice_number = 0
+        for part in reply.parts:
+            if part.style == "caution":
+                blocks.append(f"⚠️ Caution: {part.text} (Source: {part.source})")
+            elif part.style == "choice":
+                choice_number += 1
+                blocks.append(f"{choice_number}. {part.text}")
+            else:
+                blocks.append(part.text)
+        source = self._source_line(reply)
+        if source:
+            blocks.append(source)
+        blocks.append(self.disclaimer)
+        return blocks
+
+    def plain(self, reply: Reply) -> str:
+        """The whole reply as plain text (console, CLI, JSON), disclaimer last."""
+        return "\n\n".join(self.plain_blocks(reply))
+
+    # --- Telegram HTML -------------------------------------------------------------------
+
+    def html_blocks(self, reply: Reply) -> list[str]:
+        blocks: list[str] = []
+        for part in reply.parts:
+            text = html.escape(part.text, quote=False)
+            if part.style == "heading":
+                blocks.append(f"<b>{text}</b>")
+            elif part.style == "caution":
+                source = html.escape(part.source, quote=False)
+                blocks.append(f"⚠️ <b>Caution:</b> {text} <i>(Source: {source})</i>")
+            elif part.style == "choice":
+                blocks.append(f"• {text}")
+            else:
+                blocks.append(text)
+        source_line = self._source_line(reply)
+        if source_line:
+            blocks.append(f"<i>{html.escape(source_line, quote=False)}</i>")
+        blocks.append(f"<i>{html.escape(self.disclaimer, quote=False)}</i>")
+        return blocks
+
+    def html(self, reply: Reply) -> list[str]:
+        """The reply as Telegram HTML messages, each within the limit, disclaimer in the last."""
+        return pack(self.html_blocks(reply), self.limit)
+
+
+def pack(blocks: list[str], limit: int) -> list[str]:
+    """Join blocks with blank lines into as few messages as fit; the last block stays last.
+
+    A block longer than the limit (only user text can be) is cut at spaces between tags.
+    """
+    pieces: list[str] = []
+    for block in blocks:
+        pieces.extend(_cut(block, limit) if len(block) > limit else [block])
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        joined = f"{current}\n\n{piece}" if current else piece
+        if len(joined) <= limit:
+            current = joined
+        else:
+            messages.append(current)
+            current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _cut(block: str, limit: int) -> list[str]:
+    """Cut an over-long HTML block into pieces of at most `limit`, never inside a tag or entity.
+
+    Any open tags are closed at the end of a piece and reopened at the start of the next.
+    """
+    pieces: list[str] = []
+    open_tags: list[str] = []
+    current = ""
+    i = 0
+    while i < len(block):
+        if block[i] == "<":
+            end = block.index(">", i) + 1
+            token = block[i:end]
+        elif block[i] == "&":
+            end = block.index(";", i) + 1
+            token = block[i:end]
+        else:
+            end = i + 1
+            token = block[i]
+        closing = "".join(f"</{t}>" for t in reversed(open_tags))
+        if len(current) + len(token) + len(closing) > limit:
+            pieces.append(current + closing)
+            current = "".join(f"<{t}>" for t in open_tags)
+        current += token
+        if token.startswith("</"):
+            if open_tags:
+                open_tags.pop()
+        elif token.startswith("<"):
+            open_tags.append(token[1:-1].split()[0])
+        i = end
+    if current:
+        pieces.append(current)
+    return pieces

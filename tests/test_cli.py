@@ -1,0 +1,129 @@
+"""The command line, in-process where possible and as a real process where it matters."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.cli import main
+from tests.conftest import LABELLED, ROOT
+
+
+def run_cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_ask_prints_the_reply() -> None:
+    code, out, _ = run_cli("ask", "do they use oil?")
+    assert code == 0
+    assert "lubricant" in out and "not medical advice" in out
+
+
+def test_ask_json_reads_one_question_per_line() -> None:
+    code, out, _ = run_cli(
+        "ask",
+        "--json",
+        "-",
+        stdin="what is remedial massage\nhow do I cook pasta\n"
+        "I cannot control my bladder and my back hurts\n",
+    )
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["kind"] for r in rows] == ["answer", "fallback", "urgent"]
+    for row in rows:
+        assert set(row) == {"question", "kind", "entry_id", "score", "suggestions", "text"}
+        assert "not medical advice" in row["text"]
+
+
+def test_check_passes_on_shipped_knowledge() -> None:
+    code, out, _ = run_cli("check")
+    assert code == 0 and out.splitlines()[-1].startswith("ok: ")
+
+
+def test_check_fails_with_file_and_line(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "entries.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "related: [techniques, pressure-intensity]", "related: [techniques, gone]"
+        )
+    )
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
+    assert code == 1
+    assert any(
+        line.startswith("knowledge/entries.yaml:") and "'gone'" in line for line in out.splitlines()
+    )
+
+
+def test_strict_check_fails_on_warnings(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "entries.yaml"
+    # The same phrasing in two entries is a warning, an error with --strict.
+    duplicate = "      - what techniques are used in remedial massage\n"
+    text = path.read_text().replace(
+        "      - do they use oil\n", "      - do they use oil\n" + duplicate
+    )
+    path.write_text(text)
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
+    assert code == 0 and "warning:" in out
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check", "--strict")
+    assert code == 1
+
+
+def test_ask_with_broken_knowledge_says_so(knowledge_copy: Path) -> None:
+    (knowledge_copy / "texts.yaml").write_text("disclaimer: [\n")
+    code, _, err = run_cli("--knowledge", str(knowledge_copy), "ask", "oil?")
+    assert code == 1 and "texts.yaml:" in err and "Traceback" not in err
+
+
+def test_eval_prints_the_table() -> None:
+    code, out, _ = run_cli("eval", str(LABELLED))
+    assert code == 0 and "in-scope top-1" in out and "red flags escalated" in out
+
+
+def test_eval_missing_file_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run_cli("eval", str(tmp_path / "nope.yaml"))
+    assert code == 1 and "Traceback" not in err and "cannot read file" in err
+
+
+def test_console_session() -> None:
+    code, out, _ = run_cli("console", stdin="/topics\n1\nwill it hurt\n/quit\n")
+    assert code == 0
+    assert "What remedial massage is" in out  # /topics, then 1 picks the first topic
+    assert "vigorous or gentle" in out
+    assert "Take care" in out
+
+
+def _process(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    return subprocess.run(
+        [sys.executable, "run_bot.py", *argv],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_bad_arguments_are_one_line() -> None:
+    result = _process("frobnicate")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_ask_does_not_import_telegram() -> None:
+    code = (
+        "import sys, io; from bot.cli import main; "
+        "main(['ask', 'oil?'], stdout=io.StringIO()); "
+        "print('telegram' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr

@@ -1,0 +1,92 @@
+"""The engine end to end: kinds, smalltalk, odd input, and a property test over any text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine import Engine
+from bot.replies import KINDS, TELEGRAM_LIMIT
+
+ALLOWED_TAGS = {"b", "i"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hi", "smalltalk"),
+        ("Thanks!", "smalltalk"),
+        ("who are you?", "smalltalk"),
+        ("", "fallback"),
+        ("   ", "fallback"),
+        ("🙂🙂", "fallback"),
+        ("?", "fallback"),
+    ],
+)
+def test_kinds(engine: Engine, text: str, kind: str) -> None:
+    assert engine.answer(text).kind == kind
+
+
+def test_greeting_with_a_question_is_a_question(engine: Engine) -> None:
+    reply = engine.answer("hi there, do they use oil during the massage?")
+    assert (reply.kind, reply.entry_id) == ("answer", "massage-oil")
+
+
+def test_clarify_offers_buttons(engine: Engine) -> None:
+    reply = engine.answer("back massage benefits for the whole body")
+    assert reply.kind in ("clarify", "answer")
+    if reply.kind == "clarify":
+        assert 1 <= len(reply.suggestions) <= 3
+
+
+def test_answer_carries_related_topics(engine: Engine) -> None:
+    reply = engine.answer("do they use oil")
+    assert [t.id for t in reply.related] == ["techniques", "pressure-intensity"]
+
+
+def test_entry_reply_for_unknown_id_is_none(engine: Engine) -> None:
+    assert engine.entry_reply("no-such-entry") is None
+
+
+def _check_reply(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind in KINDS
+    assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
+    messages = engine.renderer.html(reply)
+    assert messages and all(0 < len(m) <= TELEGRAM_LIMIT for m in messages)
+    assert "not medical advice" in messages[-1]
+    for message in messages:
+        tags = re.findall(r"</?([a-zA-Z]+)[^>]*>", message)
+        assert set(tags) <= ALLOWED_TAGS
+        assert message.count("<b>") == message.count("</b>")
+        assert message.count("<i>") == message.count("</i>")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=400))
+def test_any_text_gets_a_reply_with_the_disclaimer(engine: Engine, text: str) -> None:
+    _check_reply(engine, text)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(min_size=1, max_size=60).map(lambda s: (s * (10_000 // len(s) + 1))[:10_000]))
+def test_huge_messages(engine: Engine, text: str) -> None:
+    _check_reply(engine, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u202eevil rtl\u202c oil?",
+        "o\u200bil\u200d?",
+        "\x00\x01\x1b[31mred",
+        "<b>oil</b> & <i>",
+        "massage " * 2000,
+        "🏋️‍♀️ athletes?",
+    ],
+)
+def test_strange_input(engine: Engine, text: str) -> None:
+    _check_reply(engine, text)

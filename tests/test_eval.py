@@ -1,0 +1,52 @@
+"""The labelled question set: the bars from the answering-core issue, measured every run."""
+
+from __future__ import annotations
+
+from bot.engine import Engine
+from bot.evaluation import evaluate, read_labelled
+from bot.knowledge import Knowledge
+from tests.conftest import LABELLED
+
+
+def test_labelled_set_is_big_and_balanced(knowledge: Knowledge) -> None:
+    items, problems = read_labelled(LABELLED)
+    assert problems == []
+    assert len(items) >= 150
+    expects = [i.expect for i in items]
+    assert expects.count("fallback") >= 40 and expects.count("urgent") >= 20
+    assert "smalltalk" in expects
+    for entry in knowledge.entries:
+        assert expects.count(entry.id) >= 6, entry.id
+    unknown = set(expects) - set(knowledge.by_id) - {"fallback", "urgent", "smalltalk"}
+    assert unknown == set()
+
+
+def test_labelled_questions_are_not_knowledge_phrasings(
+    knowledge: Knowledge, engine: Engine
+) -> None:
+    """Evaluating on the knowledge base's own wording would measure nothing."""
+    items, _ = read_labelled(LABELLED)
+    phrasings = {
+        " ".join(engine.matcher.normalise(p)) for e in knowledge.entries for p in e.phrasings
+    }
+    copied = [
+        i.question
+        for i in items
+        if i.expect in knowledge.by_id
+        and " ".join(engine.matcher.normalise(i.question)) in phrasings
+        and i.question.casefold().strip("?! ")
+        in {p.casefold().strip("?! ") for e in knowledge.entries for p in e.phrasings}
+    ]
+    assert copied == []
+
+
+def test_accuracy_bars(engine: Engine) -> None:
+    items, _ = read_labelled(LABELLED)
+    report = evaluate(engine, items)
+    summary = report.format()
+    assert report.top1 >= 0.90, summary
+    assert report.wrong <= 0.05, summary
+    assert report.off_topic_answered <= 0.10, summary
+    assert report.red_flags == 1.0, summary
+    assert report.disclaimer == 1.0, summary
+    assert report.smalltalk >= 0.9, summary

@@ -1,0 +1,175 @@
+"""The shipped knowledge base, entry by entry, and `check` on broken copies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.knowledge import MIN_PHRASINGS, Knowledge, check_knowledge, load_knowledge
+from bot.replies import TELEGRAM_LIMIT
+from tests.conftest import KNOWLEDGE_DIR
+
+SHIPPED = load_knowledge(KNOWLEDGE_DIR)
+REQUIRED_IDS = [
+    "remedial-massage",
+    "injuries-treated",
+    "massage-for-back-pain",
+    "pain-without-medication",
+    "massage-and-exercise",
+    "assessment",
+    "techniques",
+    "pressure-intensity",
+    "massage-oil",
+    "joint-stretching",
+    "benefits",
+    "whole-body",
+    "athletes",
+    "chronic-pain",
+    "back-pain-common",
+]
+CAUTION_IDS = [
+    "caution-blood-clots",
+    "caution-blood-thinners",
+    "caution-skin",
+    "caution-surgery",
+    "caution-pregnancy",
+    "caution-osteoporosis",
+    "caution-cancer",
+]
+
+
+def test_required_entries_exist(knowledge: Knowledge) -> None:
+    missing = [i for i in REQUIRED_IDS + CAUTION_IDS if i not in knowledge.by_id]
+    assert missing == []
+
+
+@pytest.mark.parametrize("entry", SHIPPED.entries, ids=lambda e: e.id)
+def test_entry_is_complete(entry, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
+    assert len({p.casefold() for p in entry.phrasings}) >= MIN_PHRASINGS
+    assert entry.related and all(r in knowledge.by_id for r in entry.related)
+    if entry.from_article:
+        article = re.sub(r"\s+", " ", knowledge.article.replace("’", "'")).casefold()
+        for quote in entry.quotes:
+            assert re.sub(r"\s+", " ", quote.replace("’", "'")).casefold() in article
+    else:
+        # Not from the article: it must name where it comes from.
+        assert any(name in entry.source for name in ("NHS", "NICE", "NCCIH", "Mayo", "Cochrane"))
+
+
+@pytest.mark.parametrize("entry", SHIPPED.entries, ids=lambda e: e.id)
+def test_entry_renders_within_limit_with_disclaimer(entry, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.entry_reply(entry.id)
+    assert reply is not None and reply.kind == "answer"
+    messages = engine.renderer.html(reply)
+    assert all(len(m) <= TELEGRAM_LIMIT for m in messages)
+    assert "not medical advice" in messages[-1]
+    plain = engine.render_plain(reply)
+    assert entry.answer in plain
+    if entry.from_article:
+        assert "2012" in plain  # answers say how old their source is
+    if entry.caution:
+        assert entry.caution.source in plain
+
+
+def test_fracture_answer_keeps_article_point_and_adds_caution(engine: Engine) -> None:
+    reply = engine.entry_reply("injuries-treated")
+    assert reply is not None
+    text = engine.render_plain(reply)
+    assert "fractured bones" in text
+    assert "not done directly over a fracture" in text and "Mayo Clinic" in text
+
+
+def test_disclaimer_says_not_medical_advice(knowledge: Knowledge) -> None:
+    assert "not medical advice" in knowledge.text("disclaimer")
+
+
+def test_check_passes_on_shipped_knowledge() -> None:
+    knowledge, problems = check_knowledge(KNOWLEDGE_DIR)
+    assert knowledge is not None
+    assert [p for p in problems if p.severity == "error"] == []
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return n
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        (
+            "  - id: injuries-treated",
+            "  - id: remedial-massage  # dup",
+            "# dup",
+            "duplicate id 'remedial-massage'",
+        ),
+        (
+            "related: [remedial-massage, athletes, caution-skin]",
+            "related: [remedial-massage, athletes, no-such-entry]",
+            "no-such-entry",
+            "related id 'no-such-entry' does not exist",
+        ),
+        (
+            "      - Remedial massage a form of deep tissue massage",
+            "      - Remedial massage cures everything",
+            "cures everything",
+            "quote not found in the article",
+        ),
+        ("    title: Massage oil\n", "", "id: massage-oil", "'title' is a required property"),
+        ("      - do they use oil\n", "", "id: massage-oil", "at least 6 are needed"),
+        (
+            "    title: Massage oil",
+            "    title: [Massage oil",
+            "title: [Massage oil",
+            "YAML syntax error",
+        ),
+    ],
+)
+def test_check_reports_file_and_line(
+    knowledge_copy: Path, old: str, new: str, needle: str, message: str
+) -> None:
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, old, new)
+    expected_line = _line_of(path, needle)
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    matching = [p for p in problems if message in p.message]
+    assert matching, [str(p) for p in problems]
+    assert matching[0].file.endswith("entries.yaml")
+    # The line of the value at fault, or of the key just below the named line.
+    assert 0 <= matching[0].line - expected_line <= 3, (str(matching[0]), expected_line)
+
+
+def test_non_utf8_file_is_a_problem_not_a_crash(knowledge_copy: Path) -> None:
+    (knowledge_copy / "extra.yaml").write_bytes(b"entries:\n  - id: caf\xe9\n")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("not valid UTF-8" in p.message and p.line == 2 for p in problems)
+
+
+def test_alias_bomb_is_refused(knowledge_copy: Path) -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        bomb.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]")
+    (knowledge_copy / "bomb.yaml").write_text("\n".join(bomb) + "\n", encoding="utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("alias bomb" in p.message for p in problems)
+
+
+def test_missing_disclaimer_words_are_refused(knowledge_copy: Path) -> None:
+    _edit(knowledge_copy / "texts.yaml", "not medical advice", "general information")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("not medical advice" in p.message for p in problems)

@@ -1,0 +1,47 @@
+"""The renderer: disclaimer always last, escaping, and the 4096-character limit."""
+
+from __future__ import annotations
+
+import re
+
+from bot.engine import Engine
+from bot.replies import TELEGRAM_LIMIT, Part, Reply, pack
+
+
+def test_every_kind_ends_with_the_disclaimer(engine: Engine) -> None:
+    for text in ("oil?", "hi", "pasta recipe", "numb down there", "back pain"):
+        reply = engine.answer(text)
+        assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
+        assert engine.renderer.disclaimer.split()[0] in engine.renderer.html(reply)[-1]
+
+
+def test_html_escapes_knowledge_and_user_text(engine: Engine) -> None:
+    reply = Reply("fallback", "<b>x</b>", (Part("text", "a < b & <script>"),))
+    html = "".join(engine.renderer.html(reply))
+    assert "&lt;script&gt;" in html and "a &lt; b &amp;" in html
+
+
+def test_long_reply_is_split_with_disclaimer_last(engine: Engine) -> None:
+    long_text = "word " * 3000
+    reply = Reply("fallback", "q", (Part("heading", "H"), Part("text", long_text)))
+    messages = engine.renderer.html(reply)
+    assert len(messages) > 1
+    assert all(len(m) <= TELEGRAM_LIMIT for m in messages)
+    assert "not medical advice" in messages[-1]
+    assert all("not medical advice" not in m for m in messages[:-1])
+
+
+def test_pack_cuts_inside_tags_cleanly() -> None:
+    block = "<i>" + "a&amp;b " * 1000 + "</i>"
+    pieces = pack([block, "<i>end</i>"], 500)
+    assert all(len(p) <= 500 for p in pieces)
+    for piece in pieces:
+        assert piece.count("<i>") == piece.count("</i>")
+        assert not re.search(r"&[a-z]*$", piece.split("</i>")[0])
+
+
+def test_json_contract(engine: Engine) -> None:
+    reply = engine.answer("do they use oil")
+    data = reply.as_json(engine.render_plain(reply))
+    assert list(data) == ["question", "kind", "entry_id", "score", "suggestions", "text"]
+    assert data["kind"] == "answer" and data["entry_id"] == "massage-oil"
