@@ -1,0 +1,236 @@
+"""A Bot API stand-in: records every call and answers in the Bot API's JSON shape.
+
+`FakeBotAPI` holds the state (queued updates, sent messages, planned failures). It is served
+in-process to python-telegram-bot through `RecordingRequest`, or over HTTP on 127.0.0.1 by
+`BotAPIServer`, for end-to-end tests of the real `run_bot.py` process. Never reaches the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+BOT = {
+    "id": 999000,
+    "is_bot": True,
+    "first_name": "Massage FAQ",
+    "username": "massage_faq_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+
+
+def _decode(value: str) -> Any:
+    """python-telegram-bot sends strings as-is and JSON-encodes everything else."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class FakeBotAPI:
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.next_update = 1
+        self.next_message = 1000
+        self.chats: dict[int, dict[str, Any]] = {}
+        # method -> list of planned failures, used one per call: (http status, Bot API error)
+        self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+
+    # --- what tests do ---------------------------------------------------------------------
+
+    def push(self, kind: str, payload: dict[str, Any]) -> int:
+        with self.lock:
+            update_id = self.next_update
+            self.next_update += 1
+            self.updates.append({"update_id": update_id, kind: payload})
+            self.lock.notify_all()
+            return update_id
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+
+    def message(self, chat_id: int, text: str | None, *, user_id: int | None = None,
+                chat_type: str = "private", **extra: Any) -> dict[str, Any]:
+        chat = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = f"User{chat_id}"
+        else:
+            chat["title"] = f"Group {chat_id}"
+        if chat_type == "supergroup" and extra.get("is_topic_message"):
+            chat["is_forum"] = True
+        with self.lock:
+            self.chats[chat_id] = chat
+            self.next_message += 1
+            message_id = self.next_message
+        msg: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id if user_id is not None else abs(chat_id)),
+        }
+        if text is not None:
+            msg["text"] = text
+            entities = []
+            if text.startswith("/"):
+                entities.append({"type": "bot_command", "offset": 0,
+                                 "length": len(text.split()[0])})
+            mention = f"@{BOT['username']}"
+            if mention in text and not text.startswith("/"):
+                entities.append({"type": "mention", "offset": text.index(mention),
+                                 "length": len(mention)})
+            if entities:
+                msg["entities"] = entities
+        msg.update(extra)
+        return msg
+
+    def send_text(self, chat_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+        msg = self.message(chat_id, text, **kwargs)
+        self.push("message", msg)
+        return msg
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        with self.lock:
+            return [params for m, params in self.calls if m == method]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.lock.wait(min(remaining, 0.2))
+            return True
+
+    def fail_next(self, method: str, status: int, error: dict[str, Any]) -> None:
+        with self.lock:
+            self.failures.setdefault(method, []).append((status, error))
+
+    # --- what the bot sees -----------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        with self.lock:
+            self.calls.append((method, params))
+            self.lock.notify_all()
+            planned = self.failures.get(method)
+            if planned:
+                status, error = planned.pop(0)
+                return status, error
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT}
+        if method in ("sendMessage", "editMessageText"):
+            chat_id = int(params.get("chat_id", 0))
+            with self.lock:
+                self.next_message += 1
+                message_id = self.next_message
+                chat = self.chats.get(chat_id, {"id": chat_id, "type": "private"})
+            result = {"message_id": message_id, "date": int(time.time()), "chat": chat,
+                      "from": BOT, "text": params.get("text", "")}
+            if "message_thread_id" in params:
+                result["message_thread_id"] = params["message_thread_id"]
+            return 200, {"ok": True, "result": result}
+        return 200, {"ok": True, "result": True}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline:
+                self.lock.wait(0.05)
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            return list(self.updates[:100])
+
+
+class RecordingRequest(BaseRequest):
+    """python-telegram-bot's network layer, answered in-process by a FakeBotAPI."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        self.api = api
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        params = {k: _decode(v) for k, v in (request_data.json_parameters.items()
+                                             if request_data else [])}
+        status, body = self.api.handle(url.rsplit("/", 1)[-1], params)
+        return status, json.dumps(body).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeBotAPI
+    seen_paths: list[str]
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        kind = self.headers.get("Content-Type", "")
+        if "json" in kind:
+            params = json.loads(body or "{}")
+        else:
+            params = {k: _decode(v[0]) for k, v in parse_qs(body).items()}
+        self.seen_paths.append(self.path)
+        method = self.path.rsplit("/", 1)[-1]
+        if f"/bot{TOKEN}/" not in self.path:
+            status, answer = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        else:
+            status, answer = self.api.handle(method, params)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return None
+
+
+class BotAPIServer:
+    """Serves a FakeBotAPI on 127.0.0.1 (an ephemeral port) in a background thread."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        handler = type("Handler", (_Handler,), {"api": api, "seen_paths": []})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.paths: list[str] = handler.seen_paths
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/bot"
+
+    def __enter__(self) -> BotAPIServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

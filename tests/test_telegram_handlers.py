@@ -1,0 +1,209 @@
+"""Handlers through Application.process_update, with the Bot API answered in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.telegram_app import RedactToken, build_application, with_retries
+from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
+
+GROUP = -100123
+
+
+@pytest.fixture
+async def bot(engine: Engine) -> AsyncIterator[tuple[Any, FakeBotAPI]]:
+    api = FakeBotAPI()
+    settings = Settings(token=TOKEN, base_url="http://127.0.0.1:9/bot", knowledge_dir=Path(),
+                        data_dir=Path(), admin_ids=frozenset(), webhook_secret=None,
+                        retention_days=90)
+    app = build_application(settings, engine, rate_limit=False, request=RecordingRequest(api))
+    await app.initialize()
+    yield app, api
+    await app.shutdown()
+
+
+async def feed(app: Any, api: FakeBotAPI, kind: str, payload: dict[str, Any]) -> None:
+    update_id = api.push(kind, payload)
+    await app.process_update(Update.de_json({"update_id": update_id, kind: payload}, app.bot))
+
+
+async def test_private_question_is_answered_with_disclaimer_and_buttons(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "do they use oil?"))
+    (sent,) = api.sent()
+    assert sent["chat_id"] == 5 and sent["parse_mode"] == "HTML"
+    assert "lubricant" in sent["text"] and "not medical advice" in sent["text"]
+    buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert {b["callback_data"] for b in buttons} == {"t:techniques", "t:pressure-intensity"}
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+
+
+async def test_html_in_question_is_escaped(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "<script>alert(1)</script> sciatica"))
+    (sent,) = api.sent()
+    assert "<script>" not in sent["text"]
+
+
+async def test_clarify_shows_suggestions_as_buttons(bot: Any, engine: Engine) -> None:
+    app, api = bot
+    question = "what do they actually do to your back during the session, kneading or oil"
+    reply = engine.answer(question)
+    await feed(app, api, "message", api.message(5, question))
+    (sent,) = api.sent()
+    if reply.kind == "clarify":
+        buttons = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"]
+                   for b in row]
+        assert buttons == [f"t:{t.id}" for t in reply.suggestions]
+    assert "not medical advice" in sent["text"]
+
+
+async def test_commands(bot: Any) -> None:
+    app, api = bot
+    for command in ("/start", "/help", "/source", "/disclaimer", "/topics", "/nonsense"):
+        await feed(app, api, "message", api.message(5, command))
+    sent = api.sent()
+    assert len(sent) == 6
+    assert all("not medical advice" in s["text"] for s in sent)
+    assert "Allan" in sent[2]["text"]
+    topic_buttons = [b for row in sent[4]["reply_markup"]["inline_keyboard"] for b in row]
+    assert len(topic_buttons) == 23
+    assert "don't know that command" in sent[5]["text"]
+
+
+async def test_ask_command_with_and_without_question(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "/ask will it hurt?"))
+    await feed(app, api, "message", api.message(5, "/ask"))
+    first, second = api.sent()
+    assert "vigorous or gentle" in first["text"]
+    assert "send me your question" in second["text"]
+
+
+async def test_button_tap_sends_the_topic_and_answers_the_query(bot: Any) -> None:
+    app, api = bot
+    msg = api.message(5, "x")
+    msg["from"] = BOT
+    await feed(app, api, "callback_query", {"id": "cb1", "from": api.user(5), "chat_instance": "1",
+                                            "data": "t:massage-oil", "message": msg})
+    assert api.sent("answerCallbackQuery")[0]["callback_query_id"] == "cb1"
+    assert "lubricant" in api.sent()[0]["text"]
+
+
+@pytest.mark.parametrize("data", ["t:gone-entry", "garbage", ""])
+async def test_stale_button_gets_a_polite_answer(bot: Any, data: str) -> None:
+    app, api = bot
+    msg = api.message(5, "x")
+    await feed(app, api, "callback_query", {"id": "cb2", "from": api.user(5), "chat_instance": "1",
+                                            "data": data, "message": msg})
+    (answered,) = api.sent("answerCallbackQuery")
+    assert "expired" in answered["text"]
+    assert api.sent() == []
+
+
+async def test_group_silence_mention_reply_and_ask(bot: Any) -> None:
+    app, api = bot
+    kw = {"chat_type": "supergroup", "user_id": 7}
+    await feed(app, api, "message", api.message(GROUP, "does remedial massage hurt?", **kw))
+    assert api.sent() == []  # not addressed: silence
+    mention = api.message(GROUP, "@massage_faq_bot do they use oil?", **kw)
+    await feed(app, api, "message", mention)
+    (sent,) = api.sent()
+    assert "lubricant" in sent["text"]
+    assert sent["reply_parameters"]["message_id"] == mention["message_id"]
+    await feed(app, api, "message", api.message(GROUP, "/ask@massage_faq_bot will it hurt", **kw))
+    await feed(app, api, "message", api.message(GROUP, "/ask@other_bot will it hurt", **kw))
+    assert len(api.sent()) == 2  # the other bot's command is not ours
+    bot_msg = {"message_id": 1, "date": 0, "chat": {"id": GROUP, "type": "supergroup"},
+               "from": BOT, "text": "earlier answer"}
+    await feed(app, api, "message",
+               api.message(GROUP, "and is it safe when pregnant?", reply_to_message=bot_msg, **kw))
+    assert len(api.sent()) == 3 and "midwife" in api.sent()[-1]["text"]
+
+
+async def test_forum_topic_is_not_a_reply_to_the_bot(bot: Any) -> None:
+    app, api = bot
+    topic_start = {"message_id": 50, "date": 0, "chat": {"id": GROUP, "type": "supergroup"},
+                   "from": BOT, "forum_topic_created": {"name": "t", "icon_color": 1}}
+    kw = {"chat_type": "supergroup", "user_id": 7, "is_topic_message": True,
+          "message_thread_id": 50, "reply_to_message": topic_start}
+    await feed(app, api, "message", api.message(GROUP, "just chatting in the topic", **kw))
+    assert api.sent() == []
+    await feed(app, api, "message", api.message(GROUP, "@massage_faq_bot oil?", **kw))
+    (sent,) = api.sent()
+    assert sent["message_thread_id"] == 50
+
+
+async def test_sticker_and_edits(bot: Any) -> None:
+    app, api = bot
+    sticker = api.message(5, None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
+                                            "width": 1, "height": 1, "is_animated": False,
+                                            "is_video": False})
+    await feed(app, api, "message", sticker)
+    assert "as text" in api.sent()[0]["text"]
+    await feed(app, api, "edited_message", api.message(5, "do they use oil?", edit_date=1))
+    assert len(api.sent()) == 1  # an edit does not trigger a second answer
+
+
+async def test_inline_query(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "inline_query", {"id": "iq", "from": api.user(5), "query": "oil",
+                                          "offset": ""})
+    (answer,) = api.sent("answerInlineQuery")
+    results = answer["results"]
+    assert 1 <= len(results) <= 5 and results[0]["title"] == "Massage oil"
+    for result in results:
+        assert "not medical advice" in result["input_message_content"]["message_text"]
+    await feed(app, api, "inline_query", {"id": "iq2", "from": api.user(5), "query": "",
+                                          "offset": ""})
+    assert len(api.sent("answerInlineQuery")[1]["results"]) == 5
+    await feed(app, api, "inline_query", {"id": "iq3", "from": api.user(5),
+                                          "query": "oil massage but I can't pee", "offset": ""})
+    urgent = api.sent("answerInlineQuery")[2]["results"]
+    assert "emergency" in urgent[0]["input_message_content"]["message_text"]
+
+
+async def test_long_question_still_fits(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "oil " * 1024))
+    assert all(len(s["text"]) <= 4096 for s in api.sent())
+    assert "not medical advice" in api.sent()[-1]["text"]
+
+
+async def test_transient_errors_are_retried() -> None:
+    from telegram.error import BadRequest, NetworkError
+
+    attempts = []
+
+    async def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise NetworkError("Bad Gateway")
+        return "ok"
+
+    assert await with_retries(flaky) == "ok" and len(attempts) == 3
+
+    async def bad() -> str:
+        attempts.append(1)
+        raise BadRequest("message is too long")
+
+    attempts.clear()
+    with pytest.raises(BadRequest):
+        await with_retries(bad)
+    assert len(attempts) == 1
+
+
+def test_token_is_redacted_from_logs() -> None:
+    import logging
+
+    record = logging.LogRecord("httpx", logging.INFO, "", 0, "POST %s", (
+        f"https://api.telegram.org/bot{TOKEN}/getMe",), None)
+    RedactToken(TOKEN).filter(record)
+    assert TOKEN not in record.getMessage() and "<token>" in record.getMessage()
