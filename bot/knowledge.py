@@ -176,7 +176,8 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     article_norm = _normalise_for_quote(article)
 
     docs: dict[str, tuple[Located, str]] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    # entries.yaml first, so the article's topics lead /topics; other files alphabetically.
+    for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.name != "entries.yaml", p.name)):
         display = _display(path, directory)
         doc, found = read_yaml(path, display)
         problems.extend(found)

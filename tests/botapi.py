@@ -7,6 +7,7 @@ in-process to python-telegram-bot through `RecordingRequest`, or over HTTP on 12
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -40,7 +41,8 @@ def _decode(value: str) -> Any:
 class FakeBotAPI:
     def __init__(self) -> None:
         self.lock = threading.Condition()
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # answered successfully
+        self.failed: list[tuple[str, dict[str, Any]]] = []  # answered with a planned failure
         self.updates: list[dict[str, Any]] = []
         self.next_update = 1
         self.next_message = 1000
@@ -61,8 +63,15 @@ class FakeBotAPI:
     def user(self, user_id: int) -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
 
-    def message(self, chat_id: int, text: str | None, *, user_id: int | None = None,
-                chat_type: str = "private", **extra: Any) -> dict[str, Any]:
+    def message(
+        self,
+        chat_id: int,
+        text: str | None,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        **extra: Any,
+    ) -> dict[str, Any]:
         chat = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = f"User{chat_id}"
@@ -84,12 +93,14 @@ class FakeBotAPI:
             msg["text"] = text
             entities = []
             if text.startswith("/"):
-                entities.append({"type": "bot_command", "offset": 0,
-                                 "length": len(text.split()[0])})
+                entities.append(
+                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+                )
             mention = f"@{BOT['username']}"
             if mention in text and not text.startswith("/"):
-                entities.append({"type": "mention", "offset": text.index(mention),
-                                 "length": len(mention)})
+                entities.append(
+                    {"type": "mention", "offset": text.index(mention), "length": len(mention)}
+                )
             if entities:
                 msg["entities"] = entities
         msg.update(extra)
@@ -124,12 +135,13 @@ class FakeBotAPI:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         with self.lock:
-            self.calls.append((method, params))
-            self.lock.notify_all()
             planned = self.failures.get(method)
             if planned:
                 status, error = planned.pop(0)
+                self.failed.append((method, params))
                 return status, error
+            self.calls.append((method, params))
+            self.lock.notify_all()
         if method == "getMe":
             return 200, {"ok": True, "result": BOT}
         if method in ("sendMessage", "editMessageText"):
@@ -138,8 +150,13 @@ class FakeBotAPI:
                 self.next_message += 1
                 message_id = self.next_message
                 chat = self.chats.get(chat_id, {"id": chat_id, "type": "private"})
-            result = {"message_id": message_id, "date": int(time.time()), "chat": chat,
-                      "from": BOT, "text": params.get("text", "")}
+            result = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": BOT,
+                "text": params.get("text", ""),
+            }
             if "message_thread_id" in params:
                 result["message_thread_id"] = params["message_thread_id"]
             return 200, {"ok": True, "result": result}
@@ -173,10 +190,17 @@ class RecordingRequest(BaseRequest):
     def read_timeout(self) -> float | None:
         return 5.0
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        params = {k: _decode(v) for k, v in (request_data.json_parameters.items()
-                                             if request_data else [])}
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        params = {
+            k: _decode(v) for k, v in (request_data.json_parameters.items() if request_data else [])
+        }
         status, body = self.api.handle(url.rsplit("/", 1)[-1], params)
         return status, json.dumps(body).encode()
 
@@ -185,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
     api: FakeBotAPI
     seen_paths: list[str]
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         kind = self.headers.get("Content-Type", "")
@@ -204,11 +228,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        # The bot may give up on a long poll while shutting down.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
-    do_GET = do_POST  # noqa: N815
+    do_GET = do_POST
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
 

@@ -20,9 +20,15 @@ GROUP = -100123
 @pytest.fixture
 async def bot(engine: Engine) -> AsyncIterator[tuple[Any, FakeBotAPI]]:
     api = FakeBotAPI()
-    settings = Settings(token=TOKEN, base_url="http://127.0.0.1:9/bot", knowledge_dir=Path(),
-                        data_dir=Path(), admin_ids=frozenset(), webhook_secret=None,
-                        retention_days=90)
+    settings = Settings(
+        token=TOKEN,
+        base_url="http://127.0.0.1:9/bot",
+        knowledge_dir=Path(),
+        data_dir=Path(),
+        admin_ids=frozenset(),
+        webhook_secret=None,
+        retention_days=90,
+    )
     app = build_application(settings, engine, rate_limit=False, request=RecordingRequest(api))
     await app.initialize()
     yield app, api
@@ -59,8 +65,9 @@ async def test_clarify_shows_suggestions_as_buttons(bot: Any, engine: Engine) ->
     await feed(app, api, "message", api.message(5, question))
     (sent,) = api.sent()
     if reply.kind == "clarify":
-        buttons = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"]
-                   for b in row]
+        buttons = [
+            b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row
+        ]
         assert buttons == [f"t:{t.id}" for t in reply.suggestions]
     assert "not medical advice" in sent["text"]
 
@@ -91,8 +98,18 @@ async def test_button_tap_sends_the_topic_and_answers_the_query(bot: Any) -> Non
     app, api = bot
     msg = api.message(5, "x")
     msg["from"] = BOT
-    await feed(app, api, "callback_query", {"id": "cb1", "from": api.user(5), "chat_instance": "1",
-                                            "data": "t:massage-oil", "message": msg})
+    await feed(
+        app,
+        api,
+        "callback_query",
+        {
+            "id": "cb1",
+            "from": api.user(5),
+            "chat_instance": "1",
+            "data": "t:massage-oil",
+            "message": msg,
+        },
+    )
     assert api.sent("answerCallbackQuery")[0]["callback_query_id"] == "cb1"
     assert "lubricant" in api.sent()[0]["text"]
 
@@ -101,8 +118,12 @@ async def test_button_tap_sends_the_topic_and_answers_the_query(bot: Any) -> Non
 async def test_stale_button_gets_a_polite_answer(bot: Any, data: str) -> None:
     app, api = bot
     msg = api.message(5, "x")
-    await feed(app, api, "callback_query", {"id": "cb2", "from": api.user(5), "chat_instance": "1",
-                                            "data": data, "message": msg})
+    await feed(
+        app,
+        api,
+        "callback_query",
+        {"id": "cb2", "from": api.user(5), "chat_instance": "1", "data": data, "message": msg},
+    )
     (answered,) = api.sent("answerCallbackQuery")
     assert "expired" in answered["text"]
     assert api.sent() == []
@@ -121,19 +142,38 @@ async def test_group_silence_mention_reply_and_ask(bot: Any) -> None:
     await feed(app, api, "message", api.message(GROUP, "/ask@massage_faq_bot will it hurt", **kw))
     await feed(app, api, "message", api.message(GROUP, "/ask@other_bot will it hurt", **kw))
     assert len(api.sent()) == 2  # the other bot's command is not ours
-    bot_msg = {"message_id": 1, "date": 0, "chat": {"id": GROUP, "type": "supergroup"},
-               "from": BOT, "text": "earlier answer"}
-    await feed(app, api, "message",
-               api.message(GROUP, "and is it safe when pregnant?", reply_to_message=bot_msg, **kw))
+    bot_msg = {
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+        "from": BOT,
+        "text": "earlier answer",
+    }
+    await feed(
+        app,
+        api,
+        "message",
+        api.message(GROUP, "and is it safe when pregnant?", reply_to_message=bot_msg, **kw),
+    )
     assert len(api.sent()) == 3 and "midwife" in api.sent()[-1]["text"]
 
 
 async def test_forum_topic_is_not_a_reply_to_the_bot(bot: Any) -> None:
     app, api = bot
-    topic_start = {"message_id": 50, "date": 0, "chat": {"id": GROUP, "type": "supergroup"},
-                   "from": BOT, "forum_topic_created": {"name": "t", "icon_color": 1}}
-    kw = {"chat_type": "supergroup", "user_id": 7, "is_topic_message": True,
-          "message_thread_id": 50, "reply_to_message": topic_start}
+    topic_start = {
+        "message_id": 50,
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+        "from": BOT,
+        "forum_topic_created": {"name": "t", "icon_color": 1},
+    }
+    kw = {
+        "chat_type": "supergroup",
+        "user_id": 7,
+        "is_topic_message": True,
+        "message_thread_id": 50,
+        "reply_to_message": topic_start,
+    }
     await feed(app, api, "message", api.message(GROUP, "just chatting in the topic", **kw))
     assert api.sent() == []
     await feed(app, api, "message", api.message(GROUP, "@massage_faq_bot oil?", **kw))
@@ -143,9 +183,19 @@ async def test_forum_topic_is_not_a_reply_to_the_bot(bot: Any) -> None:
 
 async def test_sticker_and_edits(bot: Any) -> None:
     app, api = bot
-    sticker = api.message(5, None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
-                                            "width": 1, "height": 1, "is_animated": False,
-                                            "is_video": False})
+    sticker = api.message(
+        5,
+        None,
+        sticker={
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
     await feed(app, api, "message", sticker)
     assert "as text" in api.sent()[0]["text"]
     await feed(app, api, "edited_message", api.message(5, "do they use oil?", edit_date=1))
@@ -154,18 +204,24 @@ async def test_sticker_and_edits(bot: Any) -> None:
 
 async def test_inline_query(bot: Any) -> None:
     app, api = bot
-    await feed(app, api, "inline_query", {"id": "iq", "from": api.user(5), "query": "oil",
-                                          "offset": ""})
+    await feed(
+        app, api, "inline_query", {"id": "iq", "from": api.user(5), "query": "oil", "offset": ""}
+    )
     (answer,) = api.sent("answerInlineQuery")
     results = answer["results"]
     assert 1 <= len(results) <= 5 and results[0]["title"] == "Massage oil"
     for result in results:
         assert "not medical advice" in result["input_message_content"]["message_text"]
-    await feed(app, api, "inline_query", {"id": "iq2", "from": api.user(5), "query": "",
-                                          "offset": ""})
+    await feed(
+        app, api, "inline_query", {"id": "iq2", "from": api.user(5), "query": "", "offset": ""}
+    )
     assert len(api.sent("answerInlineQuery")[1]["results"]) == 5
-    await feed(app, api, "inline_query", {"id": "iq3", "from": api.user(5),
-                                          "query": "oil massage but I can't pee", "offset": ""})
+    await feed(
+        app,
+        api,
+        "inline_query",
+        {"id": "iq3", "from": api.user(5), "query": "oil massage but I can't pee", "offset": ""},
+    )
     urgent = api.sent("answerInlineQuery")[2]["results"]
     assert "emergency" in urgent[0]["input_message_content"]["message_text"]
 
@@ -203,7 +259,14 @@ async def test_transient_errors_are_retried() -> None:
 def test_token_is_redacted_from_logs() -> None:
     import logging
 
-    record = logging.LogRecord("httpx", logging.INFO, "", 0, "POST %s", (
-        f"https://api.telegram.org/bot{TOKEN}/getMe",), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        "",
+        0,
+        "POST %s",
+        (f"https://api.telegram.org/bot{TOKEN}/getMe",),
+        None,
+    )
     RedactToken(TOKEN).filter(record)
     assert TOKEN not in record.getMessage() and "<token>" in record.getMessage()

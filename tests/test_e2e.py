@@ -1,0 +1,275 @@
+"""End to end: the real `python run_bot.py run` process against the Bot API stand-in.
+
+Polling and webhook mode, on 127.0.0.1 only, with a fake token. Slowest tests in the suite
+(a few seconds each); the burst figure is printed for the record, never asserted on time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.botapi import BOT, TOKEN, BotAPIServer, FakeBotAPI
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+GROUP = -100777
+
+
+class Running:
+    def __init__(self, api: FakeBotAPI, proc: subprocess.Popen[str], server: BotAPIServer) -> None:
+        self.api, self.proc, self.server = api, proc, server
+        self.output = ""
+
+    def replies_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [s for s in self.api.sent() if int(s["chat_id"]) == chat_id]
+
+    def wait_replies(self, chat_id: int, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+        ok = self.api.wait_for(lambda: len(self.replies_to(chat_id)) >= count, timeout)
+        assert ok, f"chat {chat_id}: {len(self.replies_to(chat_id))} of {count} replies"
+        return self.replies_to(chat_id)
+
+
+def _env(tmp_path: Path, base_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=base_url,
+        BOT_DATA_DIR=str(tmp_path / "data"),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def running_bot(tmp_path: Path, *args: str, **env: str) -> Iterator[Running]:
+    api = FakeBotAPI()
+    with BotAPIServer(api) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "run_bot.py", "run", *args],
+            cwd=ROOT,
+            env=_env(tmp_path, server.base_url, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        run = Running(api, proc, server)
+        try:
+            started = api.wait_for(lambda: len(api.sent("setMyCommands")) >= 2, 30)
+            if not started:
+                proc.kill()
+                raise AssertionError("bot did not start:\n" + proc.communicate()[0])
+            yield run
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            try:
+                run.output = proc.communicate(timeout=30)[0]
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                run.output = proc.communicate()[0]
+
+
+def test_polling_end_to_end(tmp_path: Path) -> None:
+    with running_bot(tmp_path, "--drop-pending") as bot:
+        api = bot.api
+        # a private question
+        api.send_text(1, "what is remedial massage?")
+        (reply,) = bot.wait_replies(1, 1)
+        assert "deep tissue" in reply["text"] and "not medical advice" in reply["text"]
+        # /start, /topics and a button tap
+        api.send_text(2, "/start")
+        api.send_text(2, "/topics")
+        replies = bot.wait_replies(2, 2)
+        button = replies[1]["reply_markup"]["inline_keyboard"][0][0]
+        api.push(
+            "callback_query",
+            {
+                "id": "cb",
+                "from": api.user(2),
+                "chat_instance": "c",
+                "data": button["callback_data"],
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "from": BOT,
+                    "chat": {"id": 2, "type": "private"},
+                    "text": "topics",
+                },
+            },
+        )
+        replies = bot.wait_replies(2, 3)
+        assert "deep tissue" in replies[2]["text"]
+        assert api.wait_for(lambda: len(api.sent("answerCallbackQuery")) == 1)
+        # groups: silence, a mention, /ask@bot, a reply to the bot
+        kw: dict[str, Any] = {"chat_type": "supergroup", "user_id": 9}
+        api.send_text(GROUP, "anyone tried remedial massage for their back?", **kw)
+        api.send_text(GROUP, "@massage_faq_bot do they use oil?", **kw)
+        bot.wait_replies(GROUP, 1)
+        api.send_text(GROUP, "/ask@massage_faq_bot will it hurt?", **kw)
+        bot.wait_replies(GROUP, 2)
+        earlier = {
+            "message_id": 3,
+            "date": 0,
+            "from": BOT,
+            "text": "earlier",
+            "chat": {"id": GROUP, "type": "supergroup"},
+        }
+        api.send_text(GROUP, "thanks, and for athletes?", reply_to_message=earlier, **kw)
+        group = bot.wait_replies(GROUP, 3)
+        assert [
+            "lubricant" in group[0]["text"],
+            "vigorous" in group[1]["text"],
+            "athletes" in group[2]["text"],
+        ] == [True, True, True]
+        # inline, sticker, HTML and a 4096-character question
+        api.push("inline_query", {"id": "iq", "from": api.user(3), "query": "oil", "offset": ""})
+        assert api.wait_for(lambda: len(api.sent("answerInlineQuery")) == 1)
+        api.push(
+            "message",
+            api.message(
+                3,
+                None,
+                sticker={
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "type": "regular",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                },
+            ),
+        )
+        api.send_text(3, "<b>bold</b> & <script>oil?</script>")
+        api.send_text(3, ("will it hurt " * 400)[:4096])
+        replies = bot.wait_replies(3, 3)
+        assert "as text" in replies[0]["text"]
+        assert "<script>" not in replies[1]["text"]
+        assert all(len(r["text"]) <= 4096 for r in replies)
+        # a 429 with retry_after, then a 502: the replies still arrive
+        api.fail_next(
+            "sendMessage",
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            },
+        )
+        api.send_text(4, "do they stretch your joints?")
+        bot.wait_replies(4, 1)
+        api.fail_next(
+            "sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        )
+        api.send_text(4, "is back pain common?")
+        replies = bot.wait_replies(4, 2)
+        assert [m for m, _ in api.failed] == ["sendMessage", "sendMessage"]
+        assert "passive joint stretching" in replies[0]["text"]
+        assert "everyone" in replies[1]["text"]
+        # silence in the group stayed silence
+        assert len(bot.replies_to(GROUP)) == 3
+        # a burst of 200 questions from 40 users
+        questions = [
+            "what is remedial massage",
+            "do they use oil",
+            "will it hurt",
+            "is it good for athletes",
+            "back pain for years, will it help",
+        ]
+        start = time.monotonic()
+        for n in range(200):
+            api.send_text(1000 + n % 40, questions[n % len(questions)])
+        for user in range(40):
+            bot.wait_replies(1000 + user, 5, timeout=120)
+        elapsed = time.monotonic() - start
+        print(
+            f"\nburst: 200 questions from 40 users answered in {elapsed:.1f} s "
+            f"({200 / elapsed:.0f}/s, rate limiter on)"
+        )
+    assert bot.proc.returncode == 0, bot.output  # SIGTERM stops cleanly
+    assert TOKEN not in bot.output
+    assert "Traceback" not in bot.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_webhook_requires_the_secret(tmp_path: Path) -> None:
+    port = _free_port()
+    with running_bot(
+        tmp_path,
+        "--webhook-url",
+        "https://bot.example.invalid/telegram",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        TELEGRAM_WEBHOOK_SECRET="s3cret-value",
+    ) as bot:
+        api = bot.api
+        assert api.wait_for(lambda: len(api.sent("setWebhook")) == 1)
+        (hook,) = api.sent("setWebhook")
+        assert hook["secret_token"] == "s3cret-value"
+        update = {"update_id": 1, "message": api.message(8, "do they use oil?")}
+        body = json.dumps(update).encode()
+
+        def post(headers: dict[str, str]) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/telegram",
+                data=body,
+                headers={"Content-Type": "application/json", **headers},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return int(exc.code)
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the webhook server may start after setWebhook
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert post({}) == 403
+        assert post({"X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403
+        assert bot.replies_to(8) == []
+        assert post({"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}) == 200
+        assert "lubricant" in bot.wait_replies(8, 1)[0]["text"]
+    assert bot.proc.returncode == 0, bot.output
+    assert TOKEN not in bot.output
+
+
+def test_without_token_it_says_what_to_do() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    result = subprocess.run(
+        [sys.executable, "run_bot.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr and "console" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
