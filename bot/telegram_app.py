@@ -227,47 +227,34 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 # --- handlers (order of registration matters: see build_application) ----------------------
 
 
+async def _send_text(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str | None) -> None:
+    """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
+    message = update.effective_message
+    if message is None:
+        return
+    engine = engine_of(context)
+    reply = text_reply(engine, key) if key else Reply("smalltalk", "/disclaimer", ())
+    await send_reply(message, engine, reply, quote=not is_private(message))
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the welcome when /start is issued."""
-    if update.effective_message:
-        engine = engine_of(context)
-        await send_reply(
-            update.effective_message, engine, text_reply(engine, "welcome"), quote=False
-        )
+    await _send_text(update, context, "welcome")
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain how to ask when /help is issued."""
-    if update.effective_message:
-        engine = engine_of(context)
-        await send_reply(
-            update.effective_message,
-            engine,
-            text_reply(engine, "help"),
-            quote=not is_private(update.effective_message),
-        )
+    await _send_text(update, context, "help")
 
 
 async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say where the answers come from when /source is issued."""
-    if update.effective_message:
-        engine = engine_of(context)
-        await send_reply(
-            update.effective_message,
-            engine,
-            text_reply(engine, "source"),
-            quote=not is_private(update.effective_message),
-        )
+    await _send_text(update, context, "source")
 
 
 async def disclaimer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the medical disclaimer when /disclaimer is issued."""
-    if update.effective_message:
-        engine = engine_of(context)
-        reply = Reply("smalltalk", "/disclaimer", ())
-        await send_reply(
-            update.effective_message, engine, reply, quote=not is_private(update.effective_message)
-        )
+    await _send_text(update, context, None)
 
 
 async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

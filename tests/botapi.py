@@ -106,6 +106,18 @@ class FakeBotAPI:
         msg.update(extra)
         return msg
 
+    def sticker(self, chat_id: int) -> dict[str, Any]:
+        sticker = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return self.message(chat_id, None, sticker=sticker)
+
     def send_text(self, chat_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
         msg = self.message(chat_id, text, **kwargs)
         self.push("message", msg)

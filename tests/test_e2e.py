@@ -141,19 +141,7 @@ def test_polling_end_to_end(tmp_path: Path) -> None:
         assert api.wait_for(lambda: len(api.sent("answerInlineQuery")) == 1)
         api.push(
             "message",
-            api.message(
-                3,
-                None,
-                sticker={
-                    "file_id": "s",
-                    "file_unique_id": "s",
-                    "type": "regular",
-                    "width": 1,
-                    "height": 1,
-                    "is_animated": False,
-                    "is_video": False,
-                },
-            ),
+            api.sticker(3),
         )
         api.send_text(3, "<b>bold</b> & <script>oil?</script>")
         api.send_text(3, ("will it hurt " * 400)[:4096])

@@ -183,19 +183,7 @@ async def test_forum_topic_is_not_a_reply_to_the_bot(bot: Any) -> None:
 
 async def test_sticker_and_edits(bot: Any) -> None:
     app, api = bot
-    sticker = api.message(
-        5,
-        None,
-        sticker={
-            "file_id": "s",
-            "file_unique_id": "s",
-            "type": "regular",
-            "width": 1,
-            "height": 1,
-            "is_animated": False,
-            "is_video": False,
-        },
-    )
+    sticker = api.sticker(5)
     await feed(app, api, "message", sticker)
     assert "as text" in api.sent()[0]["text"]
     await feed(app, api, "edited_message", api.message(5, "do they use oil?", edit_date=1))
