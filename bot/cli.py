@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="score a labelled question file")
     ev.add_argument("file", type=Path)
+
+    report = sub.add_parser("report", help="what users asked that the bot could not answer")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument("--days", type=int, default=None,
+                        help="only the last N days (default: everything kept)")
+    report.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
     return parser
 
 
@@ -120,6 +126,8 @@ def main(
         return console(engine, stdin, out)
     if command == "eval":
         return _eval(engine, args.file, out, err)
+    if command == "report":
+        return _report(engine, settings, args, out, err)
     raise AssertionError(command)  # argparse only allows the commands above
 
 
@@ -171,4 +179,32 @@ def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
         return 1
     report = evaluate(engine, items)
     print(report.format(), file=out)
+    return 0
+
+
+def _report(engine: Engine, settings: Settings, args: argparse.Namespace, out: TextIO,
+            err: TextIO) -> int:
+    import time
+
+    from bot.report import build_report
+    from bot.store import DB_FILE, Store
+
+    path = settings.data_dir / DB_FILE
+    if not path.exists():
+        print(f"{PROG}: no records yet ({path} does not exist; the bot creates it)", file=err)
+        return 1
+    if args.days is not None and args.days < 1:
+        print(f"{PROG}: --days must be at least 1", file=err)
+        return 2
+    store = Store.open(settings.data_dir, settings.retention_days)
+    if store is None:
+        print(f"{PROG}: cannot open {path}", file=err)
+        return 1
+    since = time.time() - args.days * 86400 if args.days else 0.0
+    report = build_report(store, engine, since)
+    store.close()
+    if args.json:
+        out.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(report.format(limit=max(1, args.limit)) + "\n")
     return 0

@@ -23,6 +23,7 @@ class Settings:
     admin_ids: frozenset[int]
     webhook_secret: str | None
     retention_days: int
+    reload_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +38,13 @@ class Settings:
         retention = env.get("BOT_RETENTION_DAYS", "90").strip() or "90"
         if not retention.isdigit() or int(retention) < 1:
             raise ConfigError("BOT_RETENTION_DAYS must be a whole number of days, at least 1")
+        reload_raw = env.get("BOT_RELOAD_SECONDS", "2").strip() or "2"
+        try:
+            reload_seconds = float(reload_raw)
+        except ValueError:
+            reload_seconds = -1.0
+        if not 0.1 <= reload_seconds <= 3600:
+            raise ConfigError("BOT_RELOAD_SECONDS must be a number of seconds from 0.1 to 3600")
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             base_url=env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL,
@@ -45,6 +53,7 @@ class Settings:
             admin_ids=frozenset(admins),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
             retention_days=int(retention),
+            reload_seconds=reload_seconds,
         )
 
 

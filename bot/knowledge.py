@@ -234,7 +234,10 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         del name
 
     ids = {e.id for e in entries}
-    for name, (doc, display) in docs.items():
+    # Cross-file checks only when every file parsed: an entry lost to a syntax error would
+    # otherwise show up again as a "related id does not exist" in every file that names it.
+    parsed = not any(p.severity == "error" for p in problems)
+    for name, (doc, display) in docs.items() if parsed else ():
         if "entries" not in doc.value:
             continue
         for i, raw in enumerate(doc.value["entries"]):

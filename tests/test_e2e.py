@@ -261,3 +261,34 @@ def test_without_token_it_says_what_to_do() -> None:
     assert result.returncode == 2
     assert "@BotFather" in result.stderr and "console" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_live_reload_in_the_running_bot(tmp_path: Path, knowledge_copy: Path) -> None:
+    phrasing = "what do therapists rub into the skin"
+    with running_bot(
+        tmp_path, KNOWLEDGE_DIR=str(knowledge_copy), BOT_RELOAD_SECONDS="0.2", BOT_ADMIN_IDS="77"
+    ) as bot:
+        api = bot.api
+        entries = knowledge_copy / "entries.yaml"
+        good = entries.read_text()
+        entries.write_text(
+            good.replace(
+                "      - do they use oil\n", f"      - do they use oil\n      - {phrasing}\n"
+            )
+        )
+        assert api.wait_for(lambda: any("reloaded" in s["text"] for s in bot.replies_to(77)))
+        api.send_text(5, phrasing)
+        assert "lubricant" in bot.wait_replies(5, 1)[0]["text"]
+        # A broken edit: the admin is told where, users keep getting answers.
+        entries.write_text(good.replace("    title: Massage oil", "    title: [Massage oil"))
+        assert api.wait_for(lambda: any("NOT reloaded" in s["text"] for s in bot.replies_to(77)))
+        warning = next(s["text"] for s in bot.replies_to(77) if "NOT reloaded" in s["text"])
+        assert "entries.yaml:" in warning
+        api.send_text(5, phrasing)
+        assert "lubricant" in bot.wait_replies(5, 2)[1]["text"]
+        # /reload from a non-admin reveals nothing.
+        api.send_text(6, "/reload")
+        assert "don't know that command" in bot.wait_replies(6, 1)[0]["text"]
+    assert bot.proc.returncode == 0, bot.output
+    assert "entries.yaml:" in bot.output  # the problem was logged as file:line too
+    assert (tmp_path / "data" / "bot.sqlite3").exists()

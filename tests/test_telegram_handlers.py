@@ -11,25 +11,38 @@ from telegram import Update
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.telegram_app import RedactToken, build_application, with_retries
+from bot.handlers import with_retries
+from bot.store import Store
+from bot.telegram_app import RedactToken, build_application
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
+from tests.conftest import KNOWLEDGE_DIR
 
 GROUP = -100123
 
 
+ADMIN = 4242
+
+
 @pytest.fixture
-async def bot(engine: Engine) -> AsyncIterator[tuple[Any, FakeBotAPI]]:
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "bot.sqlite3")
+
+
+@pytest.fixture
+async def bot(engine: Engine, store: Store) -> AsyncIterator[tuple[Any, FakeBotAPI]]:
     api = FakeBotAPI()
     settings = Settings(
         token=TOKEN,
         base_url="http://127.0.0.1:9/bot",
-        knowledge_dir=Path(),
+        knowledge_dir=KNOWLEDGE_DIR,
         data_dir=Path(),
-        admin_ids=frozenset(),
+        admin_ids=frozenset({ADMIN}),
         webhook_secret=None,
         retention_days=90,
     )
-    app = build_application(settings, engine, rate_limit=False, request=RecordingRequest(api))
+    app = build_application(
+        settings, engine, store=store, rate_limit=False, request=RecordingRequest(api)
+    )
     await app.initialize()
     yield app, api
     await app.shutdown()
@@ -47,7 +60,12 @@ async def test_private_question_is_answered_with_disclaimer_and_buttons(bot: Any
     assert sent["chat_id"] == 5 and sent["parse_mode"] == "HTML"
     assert "lubricant" in sent["text"] and "not medical advice" in sent["text"]
     buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
-    assert {b["callback_data"] for b in buttons} == {"t:techniques", "t:pressure-intensity"}
+    assert [b["callback_data"] for b in buttons] == [
+        "t:techniques",
+        "t:pressure-intensity",
+        "f:u:massage-oil",
+        "f:d:massage-oil",
+    ]
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
 
 
@@ -58,18 +76,93 @@ async def test_html_in_question_is_escaped(bot: Any) -> None:
     assert "<script>" not in sent["text"]
 
 
-async def test_clarify_shows_suggestions_as_buttons(bot: Any, engine: Engine) -> None:
+CLARIFY_QUESTION = "is massage any good for a bad lower back"
+
+
+async def test_clarify_choice_is_shown_and_recorded(bot: Any, engine: Engine, store: Store) -> None:
     app, api = bot
-    question = "what do they actually do to your back during the session, kneading or oil"
-    reply = engine.answer(question)
-    await feed(app, api, "message", api.message(5, question))
+    reply = engine.answer(CLARIFY_QUESTION)
+    assert reply.kind == "clarify"  # the premise of this test
+    await feed(app, api, "message", api.message(5, CLARIFY_QUESTION))
     (sent,) = api.sent()
-    if reply.kind == "clarify":
-        buttons = [
-            b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row
-        ]
-        assert buttons == [f"t:{t.id}" for t in reply.suggestions]
-    assert "not medical advice" in sent["text"]
+    (clarify,) = store.events(outcome="clarify")
+    assert clarify.question == CLARIFY_QUESTION and clarify.chat_type == "private"
+    buttons = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == [f"c:{clarify.id}:{t.id}" for t in reply.suggestions]
+    assert all(len(b.encode()) <= 64 for b in buttons)
+    chosen_id = reply.suggestions[-1].id
+    await feed(
+        app,
+        api,
+        "callback_query",
+        {
+            "id": "cb",
+            "from": api.user(5),
+            "chat_instance": "1",
+            "data": buttons[-1],
+            "message": api.message(5, "x"),
+        },
+    )
+    assert engine.knowledge.by_id[chosen_id].answer[:40] in api.sent()[-1]["text"]
+    (chosen,) = store.events(outcome="chosen")
+    assert (chosen.entry_id, chosen.parent) == (chosen_id, clarify.id)
+
+
+async def test_fallback_and_feedback_are_recorded_without_user_ids(bot: Any, store: Store) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(31337, "how do I cook pasta al dente"))
+    await feed(
+        app,
+        api,
+        "callback_query",
+        {
+            "id": "cb",
+            "from": api.user(31337),
+            "chat_instance": "1",
+            "data": "f:d:massage-oil",
+            "message": api.message(31337, "x"),
+        },
+    )
+    assert "feedback" in api.sent("answerCallbackQuery")[0]["text"]
+    outcomes = [(e.outcome, e.question, e.entry_id) for e in store.events()]
+    assert outcomes == [
+        ("fallback", "how do I cook pasta al dente", None),
+        ("down", None, "massage-oil"),
+    ]
+    dump = "\n".join(store._db.iterdump())  # every stored value, schema included
+    assert "31337" not in dump and "User31337" not in dump
+    columns = [row[1] for row in store._db.execute("PRAGMA table_info(events)")]
+    assert not any(word in c for c in columns for word in ("user", "name", "from"))
+
+
+async def test_privacy_command_states_retention(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "/privacy"))
+    text = api.sent()[0]["text"]
+    assert "90 days" in text and "never store your user id" in text
+
+
+@pytest.mark.parametrize("command", ["/reload", "/stats", "/report"])
+async def test_admin_commands_refused_like_unknown_ones(bot: Any, command: str) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, command))
+    await feed(app, api, "message", api.message(5, "/nonsense"))
+    refused, unknown = api.sent()
+    assert refused["text"] == unknown["text"]
+    await feed(app, api, "message", api.message(GROUP, command, chat_type="group", user_id=5))
+    assert len(api.sent()) == 2  # silence in groups, as for any unknown command
+
+
+async def test_admin_commands_for_admins(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "what's the best pizza topping"))
+    for command in ("/stats", "/report", "/reload"):
+        await feed(app, api, "message", api.message(ADMIN, command))
+    stats, report, reload = api.sent()[1:]
+    assert "fallback 1" in stats["text"] and "23 entries" in stats["text"]
+    assert "best pizza topping" in report["text"]
+    assert "Knowledge reloaded: 23 entries" in reload["text"]
+    assert all("not medical advice" in m["text"] for m in (stats, report, reload))
 
 
 async def test_commands(bot: Any) -> None:
@@ -258,3 +351,27 @@ def test_token_is_redacted_from_logs() -> None:
     )
     RedactToken(TOKEN).filter(record)
     assert TOKEN not in record.getMessage() and "<token>" in record.getMessage()
+
+
+async def test_per_chat_order_keeps_one_chats_order_but_not_others_waiting() -> None:
+    import asyncio
+
+    from bot.telegram_app import PerChatOrder
+
+    api = FakeBotAPI()
+    finished: list[str] = []
+
+    async def work(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        finished.append(name)
+
+    def update(chat: int) -> Update:
+        return Update.de_json({"update_id": 1, "message": api.message(chat, "x")}, None)
+
+    processor = PerChatOrder(8)
+    await asyncio.gather(
+        processor.process_update(update(1), work("chat1-first-slow", 0.2)),
+        processor.process_update(update(1), work("chat1-second", 0.0)),
+        processor.process_update(update(2), work("chat2", 0.05)),
+    )
+    assert finished == ["chat2", "chat1-first-slow", "chat1-second"]

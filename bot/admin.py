@@ -1,0 +1,97 @@
+"""Admin commands (/reload, /stats, /report) and messages to the admins.
+
+Admins are the Telegram user ids in BOT_ADMIN_IDS. Anyone else gets exactly the reply an
+unknown command gets, so the commands reveal nothing; they are not in the command menu.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.handlers import engine_of, recorder_of, send_reply, unknown_command, with_retries
+from bot.reloader import Reloader
+from bot.replies import Part, Reply
+from bot.report import build_report
+
+log = logging.getLogger("bot.admin")
+WEEK = 7 * 86400
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    settings: Settings = context.bot_data["settings"]
+    user = update.effective_user
+    return user is not None and user.id in settings.admin_ids
+
+
+def admin_reply(text: str) -> Reply:
+    return Reply("smalltalk", "admin", (Part("text", text),))
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    message = update.effective_message
+    if message is not None:
+        await send_reply(message, engine_of(context), admin_reply(text), quote=False)
+
+
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reload the knowledge base now and say how it went (admins only)."""
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return
+    reloader: Reloader = context.bot_data["reloader"]
+    outcome = await reloader.reload()
+    await _reply(update, context, outcome.message())
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show reply counts since start and in the last 7 days (admins only)."""
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return
+    recorder = recorder_of(context)
+    hours = (time.time() - recorder.started) / 3600
+    since_start = ", ".join(f"{k} {v}" for k, v in sorted(recorder.since_start.items()))
+    lines = [f"Since start ({hours:.1f} h ago): {since_start or 'nothing yet'}."]
+    if recorder.store is not None:
+        week = recorder.store.counts(time.time() - WEEK)
+        recorded = ", ".join(f"{k} {v}" for k, v in sorted(week.items()))
+        lines.append(f"Recorded in the last 7 days: {recorded or 'nothing'}.")
+    else:
+        lines.append("Recording is off (the data directory could not be opened).")
+    lines.append(f"Knowledge: {len(engine_of(context).knowledge.entries)} entries.")
+    await _reply(update, context, "\n".join(lines))
+
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the short maintainers' report for the last 7 days (admins only)."""
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return
+    store = recorder_of(context).store
+    if store is None:
+        await _reply(update, context, "Recording is off: no report.")
+        return
+    report = build_report(store, engine_of(context), time.time() - WEEK)
+    await _reply(
+        update, context, report.format(limit=5) + "\n\nFull report: python run_bot.py report"
+    )
+
+
+async def notify_admins(bot: Any, settings: Settings, engine: Engine, text: str) -> None:
+    """Send a message to every admin; one who never started the bot is logged and skipped."""
+    parts = engine.renderer.html(admin_reply(text))
+    for admin in sorted(settings.admin_ids):
+        try:
+            for part in parts:
+                await with_retries(partial(bot.send_message, admin, part))
+        except TelegramError as exc:
+            log.warning("could not message admin %s: %s", admin, exc)

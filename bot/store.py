@@ -1,0 +1,198 @@
+"""What users asked that the bot could not answer, and what they thought of its answers.
+
+SQLite (standard library) under BOT_DATA_DIR, WAL mode, schema created on first use. Stored:
+the question text, the outcome, the entry, the score, the chat type and the time. Never user
+ids, names or usernames. Records older than the retention period are deleted.
+
+Recording must never cost a user their reply: every failure here is logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.replies import Reply
+
+log = logging.getLogger("bot.store")
+
+DB_FILE = "bot.sqlite3"
+SCHEMA_VERSION = 1
+MAX_QUESTION_CHARS = 1000
+# outcome: fallback | clarify | chosen (a clarify suggestion tapped) | up | down (feedback)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id        INTEGER PRIMARY KEY,
+    at        REAL    NOT NULL,              -- unix time
+    outcome   TEXT    NOT NULL,
+    question  TEXT,                          -- what was asked (fallback, clarify)
+    entry_id  TEXT,                          -- entry answered, chosen, rated or closest
+    score     REAL,
+    chat_type TEXT,                          -- private, group, supergroup, inline
+    parent    INTEGER REFERENCES events(id)  -- for chosen: the clarify it resolves
+);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, at);
+"""
+OUTCOMES = ("fallback", "clarify", "chosen", "up", "down")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: float
+    outcome: str
+    question: str | None
+    entry_id: str | None
+    score: float | None
+    chat_type: str | None
+    parent: int | None
+
+
+class Store:
+    """A small thread-safe wrapper over one SQLite connection."""
+
+    def __init__(self, path: Path, retention_days: int = 90) -> None:
+        self.path = path
+        self.retention_days = retention_days
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=2000")
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @classmethod
+    def open(cls, data_dir: Path, retention_days: int = 90) -> Store | None:
+        """Open the store, or None (logged) if the data directory cannot be used."""
+        try:
+            return cls(data_dir / DB_FILE, retention_days)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("not recording questions: cannot open %s: %s", data_dir / DB_FILE, exc)
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
+
+    def record(
+        self,
+        outcome: str,
+        *,
+        question: str | None = None,
+        entry_id: str | None = None,
+        score: float | None = None,
+        chat_type: str | None = None,
+        parent: int | None = None,
+        at: float | None = None,
+    ) -> int | None:
+        """Add one event; returns its id, or None if it could not be written."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        text = question[:MAX_QUESTION_CHARS] if question is not None else None
+        try:
+            with self._guard() as db:
+                cursor = db.execute(
+                    "INSERT INTO events (at, outcome, question, entry_id, score, chat_type,"
+                    " parent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        at if at is not None else time.time(),
+                        outcome,
+                        text,
+                        entry_id,
+                        score,
+                        chat_type,
+                        parent,
+                    ),
+                )
+                return cursor.lastrowid
+        except sqlite3.Error as exc:
+            log.warning("could not record a %s event: %s", outcome, exc)
+            return None
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete events older than the retention period; returns how many."""
+        cutoff = (now if now is not None else time.time()) - self.retention_days * 86400
+        try:
+            with self._guard() as db:
+                return db.execute("DELETE FROM events WHERE at < ?", (cutoff,)).rowcount
+        except sqlite3.Error as exc:
+            log.warning("could not prune old events: %s", exc)
+            return 0
+
+    def events(self, since: float = 0.0, outcome: str | None = None) -> list[Event]:
+        query = (
+            "SELECT id, at, outcome, question, entry_id, score, chat_type, parent "
+            "FROM events WHERE at >= ?"
+        )
+        args: list[object] = [since]
+        if outcome is not None:
+            query += " AND outcome = ?"
+            args.append(outcome)
+        with self._guard() as db:
+            rows = db.execute(query + " ORDER BY id", args).fetchall()
+        return [Event(*row) for row in rows]
+
+    def counts(self, since: float = 0.0) -> dict[str, int]:
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT outcome, COUNT(*) FROM events WHERE at >= ? GROUP BY outcome", (since,)
+            ).fetchall()
+        return {outcome: int(n) for outcome, n in rows}
+
+
+class Recorder:
+    """Counts replies since start and records the ones maintainers learn from.
+
+    Channel-agnostic: the Telegram handlers call it with the reply and the chat type.
+    """
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+        self.started = time.time()
+        self.since_start: Counter[str] = Counter()
+
+    def reply(self, reply: Reply, chat_type: str) -> int | None:
+        """Count a reply; record fallbacks and clarifications. Returns a clarify's event id."""
+        self.since_start[reply.kind] += 1
+        if self.store is None or not reply.question.strip():
+            return None
+        if reply.kind == "fallback":
+            return self.store.record(
+                "fallback", question=reply.question, score=reply.score, chat_type=chat_type
+            )
+        if reply.kind == "clarify":
+            top = reply.suggestions[0].id if reply.suggestions else None
+            return self.store.record(
+                "clarify",
+                question=reply.question,
+                entry_id=top,
+                score=reply.score,
+                chat_type=chat_type,
+            )
+        return None
+
+    def chosen(self, clarify_id: int | None, entry_id: str, chat_type: str) -> None:
+        self.since_start["chosen"] += 1
+        if self.store is not None:
+            self.store.record(
+                "chosen", entry_id=entry_id, chat_type=chat_type, parent=clarify_id or None
+            )
+
+    def feedback(self, vote: str, entry_id: str, chat_type: str) -> None:
+        self.since_start[vote] += 1
+        if self.store is not None:
+            self.store.record(vote, entry_id=entry_id, chat_type=chat_type)

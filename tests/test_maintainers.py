@@ -1,0 +1,249 @@
+"""Maintainers: live reload, schema, lint, the store's retention and the report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.engine import Engine
+from bot.knowledge import load_knowledge
+from bot.lint import leave_one_out, lint
+from bot.reloader import Reloader
+from bot.report import build_report
+from bot.store import Recorder, Store
+from tests.conftest import KNOWLEDGE_DIR
+from tests.test_cli import run_cli
+
+NEW_PHRASING = "what do therapists rub into the skin"
+
+
+async def make_reloader(directory: Path) -> tuple[Reloader, dict[str, Any], list[str]]:
+    holder: dict[str, Any] = {"engine": Engine(load_knowledge(directory))}
+    told: list[str] = []
+
+    async def notify(text: str) -> None:
+        told.append(text)
+
+    return Reloader(directory, holder, notify, interval=0.05), holder, told
+
+
+def _touch_later(path: Path, text: str) -> None:
+    """Write text so that the change is visible even on coarse file-time clocks."""
+    path.write_text(text, encoding="utf-8")
+    stamp = time.time() + 5
+    import os
+
+    os.utime(path, (stamp, stamp))
+
+
+async def test_valid_edit_goes_live_without_restart(knowledge_copy: Path) -> None:
+    reloader, holder, told = await make_reloader(knowledge_copy)
+    before = holder["engine"].answer(NEW_PHRASING)
+    assert (before.kind, before.entry_id) != ("answer", "massage-oil")
+    path = knowledge_copy / "entries.yaml"
+    text = path.read_text().replace(
+        "      - do they use oil\n", f"      - do they use oil\n      - {NEW_PHRASING}\n"
+    )
+    _touch_later(path, text)
+    outcome = await reloader.check_once()
+    assert outcome is not None and outcome.ok and outcome.entries == 23
+    after = holder["engine"].answer(NEW_PHRASING)
+    assert (after.kind, after.entry_id) == ("answer", "massage-oil")
+    assert told == ["Knowledge reloaded: 23 entries."]
+    assert await reloader.check_once() is None  # nothing changed since
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["typo", "half-written", "deleted", "broken-related"],
+)
+async def test_invalid_edit_keeps_the_last_good_knowledge(
+    knowledge_copy: Path, damage: str
+) -> None:
+    reloader, holder, told = await make_reloader(knowledge_copy)
+    serving = holder["engine"]
+    entries = knowledge_copy / "entries.yaml"
+    text = entries.read_text()
+    if damage == "typo":
+        _touch_later(entries, text.replace("    title: Massage oil", "    title: [Massage oil"))
+    elif damage == "half-written":
+        _touch_later(entries, text[: len(text) // 2])
+    elif damage == "deleted":
+        (knowledge_copy / "texts.yaml").unlink()
+    else:
+        _touch_later(
+            entries,
+            text.replace(
+                "related: [techniques, pressure-intensity]", "related: [techniques, no-such-topic]"
+            ),
+        )
+    outcome = await reloader.check_once()
+    assert outcome is not None and not outcome.ok and outcome.problems
+    assert holder["engine"] is serving  # the last good engine still answers
+    assert serving.answer("do they use oil").entry_id == "massage-oil"
+    assert len(told) == 1 and "NOT reloaded" in told[0]
+    assert any(f"{p.file}:{p.line}:" in told[0] for p in outcome.problems)
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
+    assert code == 1 and str(outcome.problems[0]) in out
+
+
+async def test_reload_loop_picks_up_an_edit(knowledge_copy: Path) -> None:
+    import asyncio
+
+    reloader, holder, _ = await make_reloader(knowledge_copy)
+    task = asyncio.create_task(reloader.run())
+    try:
+        path = knowledge_copy / "entries.yaml"
+        _touch_later(
+            path,
+            path.read_text().replace(
+                "      - do they use oil\n", f"      - {NEW_PHRASING}\n      - do they use oil\n"
+            ),
+        )
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if holder["engine"].answer(NEW_PHRASING).entry_id == "massage-oil":
+                break
+        assert holder["engine"].answer(NEW_PHRASING).entry_id == "massage-oil"
+    finally:
+        task.cancel()
+
+
+@pytest.mark.parametrize("path", sorted(KNOWLEDGE_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_yaml_validates_against_the_schema(path: Path) -> None:
+    schema = json.loads((KNOWLEDGE_DIR / "schema.json").read_text())
+    jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    assert path.read_text().startswith("# yaml-language-server: $schema=schema.json")
+
+
+def test_schema_rejects_a_wrong_type(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "entries.yaml"
+    path.write_text(
+        path.read_text().replace("related: [techniques, pressure-intensity]", "related: 7")
+    )
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
+    assert code == 1 and "7 is not of type 'array'" in out and "entries.yaml:" in out
+
+
+def test_lint_finds_a_colliding_pair(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "entries.yaml"
+    # Give 'athletes' a phrasing that is really about oil: leave-one-out must flag it.
+    path.write_text(
+        path.read_text().replace(
+            "      - massage for sports injuries\n",
+            "      - massage for sports injuries\n      - do therapists put oil on you\n",
+        )
+    )
+    knowledge = load_knowledge(knowledge_copy)
+    collisions = [
+        p for p in leave_one_out(knowledge) if "do therapists put oil on you" in p.message
+    ]
+    assert collisions and "'massage-oil'" in collisions[0].message
+    assert collisions[0].severity == "warning"
+    athletes = knowledge.by_id["athletes"]
+    index = athletes.phrasings.index("do therapists put oil on you")
+    assert collisions[0].line == athletes.phrasing_lines[index]
+
+
+def test_lint_flags_long_answers(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "entries.yaml"
+    long_text = "a long sentence " * 170  # each under the schema's 3000, together over 4096
+    text = path.read_text()
+    text = text.replace(
+        "      The article lists these benefits for back pain: more blood flow, removal of toxins",
+        f"      {long_text}",
+    )
+    text = text.replace(
+        "        The idea that massage flushes out toxins is not supported by research: one study",
+        f"        {long_text}",
+    )
+    path.write_text(text)
+    problems = lint(load_knowledge(knowledge_copy))
+    assert any("longer than one Telegram message" in p.message for p in problems)
+
+
+def test_retention_pruning(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3", retention_days=90)
+    now = time.time()
+    store.record("fallback", question="old", at=now - 91 * 86400)
+    store.record("fallback", question="recent", at=now - 89 * 86400)
+    assert store.prune(now) == 1
+    assert [e.question for e in store.events()] == ["recent"]
+    mode = store._db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_store_failure_never_raises(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    assert Store.open(blocker) is None  # logged; the bot runs without recording
+    recorder = Recorder(None)
+    assert recorder.reply(Engine(load_knowledge(KNOWLEDGE_DIR)).answer("pasta"), "private") is None
+
+
+def seed(store: Store) -> None:
+    for question in [
+        "how much is a session",
+        "how much is a session?",
+        "How much is a session",
+        "can I bring my dog",
+        "what's the weather",
+    ]:
+        store.record("fallback", question=question, chat_type="private")
+    clarify = store.record(
+        "clarify",
+        question="is massage any good for a bad lower back",
+        entry_id="benefits",
+        score=77.0,
+        chat_type="group",
+    )
+    store.record("chosen", entry_id="massage-for-back-pain", parent=clarify, chat_type="group")
+    for vote, entry in [
+        ("down", "benefits"),
+        ("down", "benefits"),
+        ("up", "benefits"),
+        ("up", "massage-oil"),
+    ]:
+        store.record(vote, entry_id=entry, chat_type="private")
+
+
+def test_report_on_a_seeded_database(tmp_path: Path, engine: Engine) -> None:
+    store = Store(tmp_path / "bot.sqlite3")
+    seed(store)
+    report = build_report(store, engine)
+    first = report.unanswered[0]
+    assert (first.question, first.count) == ("how much is a session", 3)
+    assert {g.question for g in report.unanswered} == {
+        "how much is a session",
+        "can I bring my dog",
+        "what's the weather",
+    }
+    assert [(r.entry_id, r.down, r.up) for r in report.ratings] == [
+        ("benefits", 2, 1),
+        ("massage-oil", 0, 1),
+    ]
+    assert [(r.question, r.chosen_entry) for r in report.resolved] == [
+        ("is massage any good for a bad lower back", "massage-for-back-pain")
+    ]
+    text = report.format()
+    assert "3 × 'how much is a session'" in text and "benefits: 2 👎 / 1 👍" in text
+
+
+def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
+    code, _, err = run_cli("report")
+    assert code == 1 and "no records yet" in err
+    store = Store(tmp_path / "bot.sqlite3")
+    seed(store)
+    store.close()
+    code, out, _ = run_cli("report")
+    assert code == 0 and "Unanswered questions" in out and "how much is a session" in out
+    code, out, _ = run_cli("report", "--json")
+    data = json.loads(out)
+    assert data["unanswered"][0]["count"] == 3 and data["totals"]["fallback"] == 5
