@@ -58,10 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score a labelled question file")
     ev.add_argument("file", type=Path)
 
+    bench = sub.add_parser("bench", help="benchmark the matcher (measures, never fails on time)")
+    bench.add_argument(
+        "--sizes",
+        default="15,1000,10000",
+        help="comma-separated knowledge base sizes (default 15,1000,10000)",
+    )
+    bench.add_argument("--questions", type=int, default=400, help="questions per size")
+
     report = sub.add_parser("report", help="what users asked that the bot could not answer")
     report.add_argument("--json", action="store_true", help="machine-readable output")
-    report.add_argument("--days", type=int, default=None,
-                        help="only the last N days (default: everything kept)")
+    report.add_argument(
+        "--days", type=int, default=None, help="only the last N days (default: everything kept)"
+    )
     report.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
     return parser
 
@@ -109,6 +118,8 @@ def main(
 
     if command == "check":
         return _check(directory, args.strict, out)
+    if command == "bench":
+        return _bench(directory, args.sizes, args.questions, out, err)
     if command == "run":
         from bot.telegram_app import run  # only here: keeps Telegram out of the other commands
 
@@ -182,8 +193,9 @@ def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _report(engine: Engine, settings: Settings, args: argparse.Namespace, out: TextIO,
-            err: TextIO) -> int:
+def _report(
+    engine: Engine, settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
     import time
 
     from bot.report import build_report
@@ -207,4 +219,19 @@ def _report(engine: Engine, settings: Settings, args: argparse.Namespace, out: T
         out.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(report.format(limit=max(1, args.limit)) + "\n")
+    return 0
+
+
+def _bench(directory: Path, sizes: str, questions: int, out: TextIO, err: TextIO) -> int:
+    try:
+        parsed = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        parsed = []
+    if not parsed or any(n < 1 or n > 100_000 for n in parsed) or not 10 <= questions <= 100_000:
+        print(f"{PROG}: --sizes takes numbers from 1 to 100000, --questions 10 to 100000", file=err)
+        return 2
+    from bot.bench import main as bench_main
+
+    table = bench_main(directory, parsed, questions, log=lambda line: print(line, file=err))
+    print(table, file=out)
     return 0

@@ -75,10 +75,11 @@ class Matcher:
         self._synonyms = PhraseMap(synonyms)
         self._not_covered = PhraseSet(((t.topic, t.phrases) for t in not_covered), fuzzy=False)
 
-        kb_words: set[str] = set()
-        for entry in self.entries:
-            for text in (*entry.phrasings, entry.title):
-                kb_words.update(words(text))
+        # Words of every phrasing and title, split once and reused below.
+        split = [
+            [words(text) for text in (*entry.phrasings, entry.title)] for entry in self.entries
+        ]
+        kb_words: set[str] = {w for texts in split for ws in texts for w in ws}
         kb_words.update(self._synonyms.variant_words())
         kb_words.update(w for c in synonyms for w in words(c))
         for topic in not_covered:
@@ -92,8 +93,8 @@ class Matcher:
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
         self._phrasings: list[list[str]] = []
         postings: dict[str, list[tuple[int, float]]] = {}
-        for index, entry in enumerate(self.entries):
-            normalised = [" ".join(self._tokens(words(p))) for p in (*entry.phrasings, entry.title)]
+        for index, texts in enumerate(split):
+            normalised = [" ".join(self._tokens(ws)) for ws in texts]
             self._phrasings.append([p for p in normalised if p])
             counts: dict[str, int] = {}
             for phrase in normalised:

@@ -14,24 +14,38 @@ from functools import lru_cache
 import snowballstemmer
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
-# Contractions first, so "can't" and the common typo "cant" both become "can not".
-_CONTRACTIONS = [
-    (re.compile(r"\b(can't|cant|cannot)\b"), "can not"),
-    (re.compile(r"\b(won't)\b"), "will not"),
-    (re.compile(r"\b(dont)\b"), "do not"),
-    (re.compile(r"\b(doesnt)\b"), "does not"),
-    (re.compile(r"\b(didnt)\b"), "did not"),
-    (re.compile(r"\b(isnt)\b"), "is not"),
-    (re.compile(r"\b(im)\b"), "i am"),
-    (re.compile(r"\b(ive)\b"), "i have"),
-    (re.compile(r"n't\b"), " not"),
-    (re.compile(r"'m\b"), " am"),
-    (re.compile(r"'re\b"), " are"),
-    (re.compile(r"'ve\b"), " have"),
-    (re.compile(r"'ll\b"), " will"),
-    (re.compile(r"'d\b"), " would"),
-    (re.compile(r"'s\b"), ""),
-]
+# Contractions in one pass, so "can't" and the common typo "cant" both become "can not".
+_WHOLE = {
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "im": "i am",
+    "ive": "i have",
+}
+_SUFFIX = {
+    "n't": " not",
+    "'m": " am",
+    "'re": " are",
+    "'ve": " have",
+    "'ll": " will",
+    "'d": " would",
+    "'s": "",
+}
+_CONTRACTION = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in _WHOLE) + r")\b|(n't|'m|'re|'ve|'ll|'d|'s)\b"
+)
+
+
+def _expand(match: re.Match[str]) -> str:
+    whole = match.group(1)
+    return _WHOLE[whole] if whole else _SUFFIX[match.group(2)]
+
+
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -73,10 +87,10 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Fold Unicode, case and apostrophes, and expand contractions."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold().translate(_APOSTROPHES)
+    return _CONTRACTION.sub(_expand, text)
 
 
 def words(text: str) -> list[str]:
@@ -99,17 +113,19 @@ class PhraseMap:
                 key = tuple(words(variant))
                 if key:
                     self._map[key] = canonical
-        self.max_len = max((len(k) for k in self._map), default=1)
+        # By first word, longest variant first: most words start nothing and are copied as is.
+        self._by_first: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for key, canonical in sorted(self._map.items(), key=lambda kv: -len(kv[0])):
+            self._by_first.setdefault(key[0], []).append((key, canonical.split()))
 
     def apply(self, tokens: Sequence[str]) -> list[str]:
         out: list[str] = []
-        i = 0
-        while i < len(tokens):
-            for n in range(min(self.max_len, len(tokens) - i), 0, -1):
-                canonical = self._map.get(tuple(tokens[i : i + n]))
-                if canonical is not None:
-                    out.extend(canonical.split())
-                    i += n
+        i, n = 0, len(tokens)
+        while i < n:
+            for key, canonical in self._by_first.get(tokens[i], ()):
+                if tuple(tokens[i : i + len(key)]) == key:
+                    out.extend(canonical)
+                    i += len(key)
                     break
             else:
                 out.append(tokens[i])

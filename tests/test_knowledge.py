@@ -126,7 +126,7 @@ def _line_of(path: Path, needle: str) -> int:
             "cures everything",
             "quote not found in the article",
         ),
-        ("    title: Massage oil\n", "", "id: massage-oil", "'title' is a required property"),
+        ("    title: Massage oil\n", "", "id: massage-oil", '"title" is a required property'),
         ("      - do they use oil\n", "", "id: massage-oil", "at least 6 are needed"),
         (
             "    title: Massage oil",

@@ -128,7 +128,7 @@ def test_schema_rejects_a_wrong_type(knowledge_copy: Path) -> None:
         path.read_text().replace("related: [techniques, pressure-intensity]", "related: 7")
     )
     code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
-    assert code == 1 and "7 is not of type 'array'" in out and "entries.yaml:" in out
+    assert code == 1 and '7 is not of type "array"' in out and "entries.yaml:" in out
 
 
 def test_lint_finds_a_colliding_pair(knowledge_copy: Path) -> None:
