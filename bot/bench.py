@@ -226,7 +226,7 @@ def measure(
     )
 
     # The baselines are slow at 10,000 entries: a sample of the same questions, timed alike.
-    sample = questions[: max(5, min(len(questions), 200_000 // max(1, len(phrasings))))]
+    sample = questions[: max(20, min(len(questions), 200_000 // max(1, len(phrasings))))]
 
     def difflib_best(question: str) -> str:
         q = question.casefold()
@@ -288,7 +288,7 @@ def format_table(results: list[SizeResult], cold: float) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.entries:,} | {r.load_s:.2f} | {r.peak_mb:.0f} | {r.engine_p50_ms:.2f} / "
+            f"| {r.entries:,} | {r.load_s:.2f} | {r.peak_mb:.1f} | {r.engine_p50_ms:.2f} / "
             f"{r.engine_p99_ms:.2f} | {r.floor_p50_ms:.2f} / {r.floor_p99_ms:.2f} | "
             f"{r.difflib_ms:.1f} | {r.wratio_ms:.1f} | {r.engine_over_floor:.2f}× | "
             f"{r.difflib_over_engine:.0f}× | {r.wratio_over_engine:.0f}× |"

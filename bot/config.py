@@ -24,6 +24,7 @@ class Settings:
     webhook_secret: str | None
     retention_days: int
     reload_seconds: float = 2.0
+    flood_limit: bool = True  # off only to measure raw throughput against a local stand-in
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +46,9 @@ class Settings:
             reload_seconds = -1.0
         if not 0.1 <= reload_seconds <= 3600:
             raise ConfigError("BOT_RELOAD_SECONDS must be a number of seconds from 0.1 to 3600")
+        flood = env.get("BOT_FLOOD_LIMIT", "on").strip().casefold() or "on"
+        if flood not in ("on", "off"):
+            raise ConfigError("BOT_FLOOD_LIMIT must be 'on' or 'off'")
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             base_url=env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL,
@@ -54,6 +58,7 @@ class Settings:
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
             retention_days=int(retention),
             reload_seconds=reload_seconds,
+            flood_limit=flood == "on",
         )
 
 

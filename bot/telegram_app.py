@@ -262,7 +262,11 @@ def run(settings: Settings, knowledge_dir: Path, args: argparse.Namespace) -> in
         )
         return 1
     store = Store.open(settings.data_dir, settings.retention_days)
-    application = build_application(settings, engine, knowledge_dir=knowledge_dir, store=store)
+    if not settings.flood_limit:
+        log.warning("BOT_FLOOD_LIMIT=off: Telegram's flood limits are not respected")
+    application = build_application(
+        settings, engine, knowledge_dir=knowledge_dir, store=store, rate_limit=settings.flood_limit
+    )
     if args.webhook_url:
         if not settings.webhook_secret:
             print(

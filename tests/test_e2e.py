@@ -8,80 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.botapi import BOT, TOKEN, BotAPIServer, FakeBotAPI
+from tests.botapi import BOT, TOKEN, running_bot
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 GROUP = -100777
-
-
-class Running:
-    def __init__(self, api: FakeBotAPI, proc: subprocess.Popen[str], server: BotAPIServer) -> None:
-        self.api, self.proc, self.server = api, proc, server
-        self.output = ""
-
-    def replies_to(self, chat_id: int) -> list[dict[str, Any]]:
-        return [s for s in self.api.sent() if int(s["chat_id"]) == chat_id]
-
-    def wait_replies(self, chat_id: int, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
-        ok = self.api.wait_for(lambda: len(self.replies_to(chat_id)) >= count, timeout)
-        assert ok, f"chat {chat_id}: {len(self.replies_to(chat_id))} of {count} replies"
-        return self.replies_to(chat_id)
-
-
-def _env(tmp_path: Path, base_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=base_url,
-        BOT_DATA_DIR=str(tmp_path / "data"),
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    return env
-
-
-@contextmanager
-def running_bot(tmp_path: Path, *args: str, **env: str) -> Iterator[Running]:
-    api = FakeBotAPI()
-    with BotAPIServer(api) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "run_bot.py", "run", *args],
-            cwd=ROOT,
-            env=_env(tmp_path, server.base_url, **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        run = Running(api, proc, server)
-        try:
-            started = api.wait_for(lambda: len(api.sent("setMyCommands")) >= 2, 30)
-            if not started:
-                proc.kill()
-                raise AssertionError("bot did not start:\n" + proc.communicate()[0])
-            yield run
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-            try:
-                run.output = proc.communicate(timeout=30)[0]
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                run.output = proc.communicate()[0]
 
 
 def test_polling_end_to_end(tmp_path: Path) -> None:
