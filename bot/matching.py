@@ -86,8 +86,12 @@ class Matcher:
             for phrase in topic.phrases:
                 kb_words.update(words(phrase))
         self._known = frozenset(kb_words | STOP_WORDS)
-        # Typo targets: content words only, so "teh" is never "corrected" into a topic word.
-        self._targets = sorted(w for w in kb_words - STOP_WORDS if len(w) >= 3 and w.isalpha())
+        # Typo targets: content words only, so "teh" is never "corrected" into a topic word;
+        # grouped by first letter, which typos rarely change ("option" is not "lotion").
+        self._targets: dict[str, list[str]] = {}
+        for word in sorted(kb_words - STOP_WORDS):
+            if len(word) >= 3 and word.isalpha():
+                self._targets.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str] = {}
 
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
@@ -121,15 +125,17 @@ class Matcher:
         if cached is not None:
             return cached
         cutoff = TYPO_CUTOFF_SHORT if len(word) == 4 else TYPO_CUTOFF_LONG
-        best = process.extractOne(word, self._targets, scorer=fuzz.ratio, score_cutoff=cutoff)
+        targets = self._targets.get(word[0], [])
+        best = process.extractOne(word, targets, scorer=fuzz.ratio, score_cutoff=cutoff)
         corrected = best[0] if best else word
         if len(self._corrections) < 100_000:
             self._corrections[word] = corrected
         return corrected
 
     def _tokens(self, raw: Iterable[str]) -> list[str]:
-        mapped = self._synonyms.apply(list(raw))
-        return [stem(w) for w in mapped if w not in STOP_WORDS and not w.isdigit()]
+        # Numbers go first, so "for 10 years" meets the synonym "for years".
+        mapped = self._synonyms.apply([w for w in raw if not w.isdigit()])
+        return [stem(w) for w in mapped if w not in STOP_WORDS]
 
     def normalise(self, text: str) -> list[str]:
         """The question's tokens, typos corrected, in order, duplicates removed."""
