@@ -13,6 +13,7 @@ from bot.knowledge import Knowledge, load_knowledge
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
 LABELLED = ROOT / "tests" / "data" / "labelled.yaml"
+HOLDOUT = ROOT / "tests" / "data" / "holdout.yaml"
 
 
 @pytest.fixture(scope="session")

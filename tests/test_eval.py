@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.engine import Engine
 from bot.evaluation import evaluate, read_labelled
 from bot.knowledge import Knowledge
-from tests.conftest import LABELLED
+from tests.conftest import HOLDOUT, LABELLED
 
 
 def test_labelled_set_is_big_and_balanced(knowledge: Knowledge) -> None:
@@ -50,3 +50,16 @@ def test_accuracy_bars(engine: Engine) -> None:
     assert report.red_flags == 1.0, summary
     assert report.disclaimer == 1.0, summary
     assert report.smalltalk >= 0.9, summary
+
+
+def test_holdout_bars(engine: Engine) -> None:
+    """Written after tuning and never tuned against: what unseen questions get."""
+    items, problems = read_labelled(HOLDOUT)
+    assert problems == [] and len(items) >= 80
+    report = evaluate(engine, items)
+    summary = report.format()
+    assert report.top1 >= 0.85, summary
+    assert report.wrong <= 0.05, summary
+    assert report.off_topic_answered <= 0.10, summary
+    assert report.red_flags == 1.0, summary
+    assert report.disclaimer == 1.0, summary
