@@ -75,15 +75,20 @@ class Renderer:
 
     def plain_blocks(self, reply: Reply) -> list[str]:
         blocks: list[str] = []
-        choice_number = 0
+        choices: list[str] = []
         for part in reply.parts:
+            if part.style == "choice":
+                choices.append(f"{len(choices) + 1}. {part.text}")
+                continue
+            if choices:  # a numbered list is one block
+                blocks.append("\n".join(choices))
+                choices = []
             if part.style == "caution":
                 blocks.append(f"⚠️ Caution: {part.text} (Source: {part.source})")
-            elif part.style == "choice":
-                choice_number += 1
-                blocks.append(f"{choice_number}. {part.text}")
             else:
                 blocks.append(part.text)
+        if choices:
+            blocks.append("\n".join(choices))
         source = self._source_line(reply)
         if source:
             blocks.append(source)
