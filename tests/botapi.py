@@ -113,6 +113,19 @@ class FakeBotAPI:
         msg.update(extra)
         return msg
 
+    def bot_message(
+        self, chat_id: int, chat_type: str = "supergroup", message_id: int = 1, **extra: Any
+    ) -> dict[str, Any]:
+        """A message the bot sent earlier, for replies to it and button taps under it."""
+        return {
+            "message_id": message_id,
+            "date": 0,
+            "from": BOT,
+            "text": "earlier",
+            "chat": {"id": chat_id, "type": chat_type},
+            **extra,
+        }
+
     def sticker(self, chat_id: int) -> dict[str, Any]:
         sticker = {
             "file_id": "s",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.botapi import BOT, TOKEN, running_bot
+from tests.botapi import TOKEN, running_bot
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -45,13 +45,7 @@ def test_polling_end_to_end(tmp_path: Path) -> None:
                 "from": api.user(2),
                 "chat_instance": "c",
                 "data": button["callback_data"],
-                "message": {
-                    "message_id": 1,
-                    "date": 0,
-                    "from": BOT,
-                    "chat": {"id": 2, "type": "private"},
-                    "text": "topics",
-                },
+                "message": api.bot_message(2, "private"),
             },
         )
         replies = bot.wait_replies(2, 3)
@@ -64,13 +58,7 @@ def test_polling_end_to_end(tmp_path: Path) -> None:
         bot.wait_replies(GROUP, 1)
         api.send_text(GROUP, "/ask@massage_faq_bot will it hurt?", **kw)
         bot.wait_replies(GROUP, 2)
-        earlier = {
-            "message_id": 3,
-            "date": 0,
-            "from": BOT,
-            "text": "earlier",
-            "chat": {"id": GROUP, "type": "supergroup"},
-        }
+        earlier = api.bot_message(GROUP, message_id=3)
         api.send_text(GROUP, "thanks, and for athletes?", reply_to_message=earlier, **kw)
         group = bot.wait_replies(GROUP, 3)
         assert [

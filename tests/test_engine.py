@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Engine
-from bot.replies import KINDS, TELEGRAM_LIMIT
-
-ALLOWED_TAGS = {"b", "i"}
+from tests.replycheck import check
 
 
 @pytest.mark.parametrize(
@@ -51,30 +47,16 @@ def test_entry_reply_for_unknown_id_is_none(engine: Engine) -> None:
     assert engine.entry_reply("no-such-entry") is None
 
 
-def _check_reply(engine: Engine, text: str) -> None:
-    reply = engine.answer(text)
-    assert reply.kind in KINDS
-    assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
-    messages = engine.renderer.html(reply)
-    assert messages and all(0 < len(m) <= TELEGRAM_LIMIT for m in messages)
-    assert "not medical advice" in messages[-1]
-    for message in messages:
-        tags = re.findall(r"</?([a-zA-Z]+)[^>]*>", message)
-        assert set(tags) <= ALLOWED_TAGS
-        assert message.count("<b>") == message.count("</b>")
-        assert message.count("<i>") == message.count("</i>")
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_any_text_gets_a_reply_with_the_disclaimer(engine: Engine, text: str) -> None:
-    _check_reply(engine, text)
+    check(engine, text)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(min_size=1, max_size=60).map(lambda s: (s * (10_000 // len(s) + 1))[:10_000]))
 def test_huge_messages(engine: Engine, text: str) -> None:
-    _check_reply(engine, text)
+    check(engine, text)
 
 
 @pytest.mark.parametrize(
@@ -89,4 +71,4 @@ def test_huge_messages(engine: Engine, text: str) -> None:
     ],
 )
 def test_strange_input(engine: Engine, text: str) -> None:
-    _check_reply(engine, text)
+    check(engine, text)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.engine import Engine
 from bot.evaluation import evaluate, read_labelled
 from bot.knowledge import Knowledge
@@ -40,26 +44,20 @@ def test_labelled_questions_are_not_knowledge_phrasings(
     assert copied == []
 
 
-def test_accuracy_bars(engine: Engine) -> None:
-    items, _ = read_labelled(LABELLED)
+@pytest.mark.parametrize(
+    ("path", "top1_min"),
+    [(LABELLED, 0.90), (HOLDOUT, 0.85)],
+    ids=["labelled", "holdout"],
+)
+def test_accuracy_bars(engine: Engine, path: Path, top1_min: float) -> None:
+    """The issue's bars. The held-out set was written after tuning (see the README)."""
+    items, problems = read_labelled(path)
+    assert problems == [] and len(items) >= 80
     report = evaluate(engine, items)
     summary = report.format()
-    assert report.top1 >= 0.90, summary
+    assert report.top1 >= top1_min, summary
     assert report.wrong <= 0.05, summary
     assert report.off_topic_answered <= 0.10, summary
     assert report.red_flags == 1.0, summary
     assert report.disclaimer == 1.0, summary
     assert report.smalltalk >= 0.9, summary
-
-
-def test_holdout_bars(engine: Engine) -> None:
-    """Written after tuning and never tuned against: what unseen questions get."""
-    items, problems = read_labelled(HOLDOUT)
-    assert problems == [] and len(items) >= 80
-    report = evaluate(engine, items)
-    summary = report.format()
-    assert report.top1 >= 0.85, summary
-    assert report.wrong <= 0.05, summary
-    assert report.off_topic_answered <= 0.10, summary
-    assert report.red_flags == 1.0, summary
-    assert report.disclaimer == 1.0, summary

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import tracemalloc
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +12,11 @@ from hypothesis import strategies as st
 
 from bot.engine import Engine
 from bot.knowledge import check_knowledge
-from bot.replies import KINDS, TELEGRAM_LIMIT
+from bot.replies import TELEGRAM_LIMIT
 from bot.yamlsource import read_yaml
 from tests.conftest import KNOWLEDGE_DIR
+from tests.replycheck import assert_well_formed, check
 
-ALLOWED_TAGS = {"b", "i"}  # all the renderer uses; Telegram accepts these
 SPECIAL = [
     "\u202e",
     "\u202d",
@@ -80,54 +78,6 @@ messages = st.lists(
 huge = st.tuples(messages, st.integers(min_value=1, max_value=400)).map(
     lambda t: (t[0] * t[1])[:10_000] if t[0] else "x" * 10_000
 )
-
-
-class _TagChecker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag not in ALLOWED_TAGS or attrs:
-            self.errors.append(f"tag <{tag}> {attrs}")
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.errors.append(f"unbalanced </{tag}>")
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in ("lt", "gt", "amp", "quot"):
-            self.errors.append(f"entity &{name};")
-
-    def handle_charref(self, name: str) -> None:
-        self.errors.append(f"charref &#{name};")
-
-
-def assert_well_formed(message: str) -> None:
-    checker = _TagChecker()
-    checker.feed(message)
-    checker.close()
-    assert checker.errors == [] and checker.stack == [], (checker.errors, checker.stack)
-    assert (
-        "<"
-        not in html.unescape(
-            message.replace("<b>", "").replace("</b>", "").replace("<i>", "").replace("</i>", "")
-        )
-        or "&lt;" in message
-    )
-
-
-def check(engine: Engine, text: str) -> None:
-    reply = engine.answer(text)
-    assert reply.kind in KINDS
-    assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
-    parts = engine.renderer.html(reply)
-    assert parts and all(0 < len(p) <= TELEGRAM_LIMIT for p in parts)
-    assert "not medical advice" in parts[-1]
-    for part in parts:
-        assert_well_formed(part)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

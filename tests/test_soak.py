@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.botapi import BOT, Running, running_bot
+from tests.botapi import Running, running_bot
 from tests.conftest import LABELLED
 
 pytestmark = pytest.mark.e2e
@@ -33,13 +33,7 @@ def send_mixed(
     """Push `count` mixed updates; return how many replies of each kind they must get."""
     api = bot.api
     expect = {"sendMessage": 0, "answerCallbackQuery": 0, "answerInlineQuery": 0}
-    bot_message = {
-        "message_id": 1,
-        "date": 0,
-        "from": BOT,
-        "text": "earlier",
-        "chat": {"id": GROUP, "type": "supergroup"},
-    }
+    bot_message = api.bot_message(GROUP)
     for _ in range(count):
         user = 10_000 + rng.randrange(USERS)
         roll = rng.random()
@@ -82,13 +76,7 @@ def send_mixed(
                     "from": api.user(user),
                     "chat_instance": "c",
                     "data": data,
-                    "message": {
-                        "message_id": 5,
-                        "date": 0,
-                        "from": BOT,
-                        "text": "x",
-                        "chat": {"id": user, "type": "private"},
-                    },
+                    "message": api.bot_message(user, "private", message_id=5),
                 },
             )
             expect["answerCallbackQuery"] += 1

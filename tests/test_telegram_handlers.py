@@ -235,13 +235,7 @@ async def test_group_silence_mention_reply_and_ask(bot: Any) -> None:
     await feed(app, api, "message", api.message(GROUP, "/ask@massage_faq_bot will it hurt", **kw))
     await feed(app, api, "message", api.message(GROUP, "/ask@other_bot will it hurt", **kw))
     assert len(api.sent()) == 2  # the other bot's command is not ours
-    bot_msg = {
-        "message_id": 1,
-        "date": 0,
-        "chat": {"id": GROUP, "type": "supergroup"},
-        "from": BOT,
-        "text": "earlier answer",
-    }
+    bot_msg = api.bot_message(GROUP)
     await feed(
         app,
         api,
@@ -253,13 +247,9 @@ async def test_group_silence_mention_reply_and_ask(bot: Any) -> None:
 
 async def test_forum_topic_is_not_a_reply_to_the_bot(bot: Any) -> None:
     app, api = bot
-    topic_start = {
-        "message_id": 50,
-        "date": 0,
-        "chat": {"id": GROUP, "type": "supergroup"},
-        "from": BOT,
-        "forum_topic_created": {"name": "t", "icon_color": 1},
-    }
+    topic_start = api.bot_message(
+        GROUP, message_id=50, forum_topic_created={"name": "t", "icon_color": 1}
+    )
     kw = {
         "chat_type": "supergroup",
         "user_id": 7,
