@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +41,8 @@ class EvalReport:
     def of(self, group: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.group == group]
 
-    def rate(self, group: str, predicate: object) -> float:
+    def rate(self, group: str, predicate: Callable[[Outcome], bool]) -> float:
         items = self.of(group)
-        assert callable(predicate)
         return sum(1 for o in items if predicate(o)) / len(items) if items else 0.0
 
     @property

@@ -191,7 +191,7 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
 
     entries: list[Entry] = []
     seen: dict[str, str] = {}
-    for name, (doc, display) in docs.items():
+    for doc, display in docs.values():
         if "entries" not in doc.value:
             continue
         for i, raw in enumerate(doc.value["entries"]):
@@ -225,13 +225,12 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
             seen[entry.id] = f"{display}:{where}"
             problems.extend(_entry_problems(entry, doc, i, display, article_norm))
             entries.append(entry)
-        del name
 
     ids = {e.id for e in entries}
     # Cross-file checks only when every file parsed: an entry lost to a syntax error would
     # otherwise show up again as a "related id does not exist" in every file that names it.
     parsed = not any(p.severity == "error" for p in problems)
-    for name, (doc, display) in docs.items() if parsed else ():
+    for doc, display in docs.values() if parsed else ():
         if "entries" not in doc.value:
             continue
         for i, raw in enumerate(doc.value["entries"]):
@@ -252,7 +251,6 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
                             "an entry cannot be related to itself",
                         )
                     )
-        del name
     if not entries and not problems:
         problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
 

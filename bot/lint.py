@@ -70,23 +70,20 @@ def lint(knowledge: Knowledge) -> list[Problem]:
 
 
 def leave_one_out(knowledge: Knowledge) -> list[Problem]:
-    """Each phrasing, removed from its entry, should still be answered by that entry."""
+    """Each phrasing, held out of its entry, should still be answered by that entry."""
     problems = []
-    entries = list(knowledge.entries)
-    for k, entry in enumerate(entries):
+    matcher = Matcher(knowledge.entries, knowledge.synonyms)
+    for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
-            held_out = replace(entry, phrasings=entry.phrasings[:i] + entry.phrasings[i + 1 :])
-            matcher = Matcher([*entries[:k], held_out, *entries[k + 1 :]], knowledge.synonyms)
-            ranked = matcher.rank(phrasing)
-            decision = decide(ranked)
-            if ranked and ranked[0].entry_id != entry.id and decision != "fallback":
+            ranked = matcher.rank_held_out(k, i)
+            if ranked and ranked[0].entry_id != entry.id and decide(ranked) != "fallback":
                 problems.append(
                     _warn(
                         entry.file,
                         entry.phrasing_lines[i],
                         f"leave-one-out: {phrasing!r} matches '{ranked[0].entry_id}' "
-                        f"({ranked[0].score:.0f}) before its own entry '{entry.id}'; reword it or "
-                        "make the entries more distinct",
+                        f"({ranked[0].score:.0f}) before its own entry '{entry.id}'; reword it "
+                        "or make the entries more distinct",
                     )
                 )
     return problems

@@ -62,8 +62,18 @@ class MatchResult:
         return self.ranked[0] if self.ranked else None
 
 
+@dataclass(frozen=True)
+class _HeldOut:
+    index: int  # the entry a phrasing is held out of
+    shares: dict[str, float]  # its word shares without that phrasing
+    phrasings: list[str]  # its other normalised phrasings
+
+
 class Matcher:
-    """Scores questions against a fixed set of entries. Immutable after construction."""
+    """Scores questions against a fixed set of entries.
+
+    The entries never change after construction; only a bounded cache of typo corrections grows.
+    """
 
     def __init__(
         self,
@@ -96,9 +106,11 @@ class Matcher:
 
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
         self._phrasings: list[list[str]] = []
+        self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title)
         postings: dict[str, list[tuple[int, float]]] = {}
         for index, texts in enumerate(split):
             normalised = [" ".join(self._tokens(ws)) for ws in texts]
+            self._all_phrasings.append(normalised)
             self._phrasings.append([p for p in normalised if p])
             counts: dict[str, int] = {}
             for phrase in normalised:
@@ -144,7 +156,9 @@ class Matcher:
 
     # --- scoring -------------------------------------------------------------------------
 
-    def score_tokens(self, tokens: Sequence[str], limit: int = CANDIDATES) -> list[Scored]:
+    def score_tokens(
+        self, tokens: Sequence[str], limit: int = CANDIDATES, held_out: _HeldOut | None = None
+    ) -> list[Scored]:
         if not tokens:
             return []
         weights = [self._idf.get(t, self._idf_unknown) for t in tokens]
@@ -152,6 +166,8 @@ class Matcher:
         coverage: dict[int, float] = {}
         for token, weight in zip(tokens, weights, strict=True):
             for index, share in self._postings.get(token, ()):
+                if held_out is not None and index == held_out.index:
+                    share = held_out.shares.get(token, 0.0)
                 coverage[index] = coverage.get(index, 0.0) + weight * share
         if not coverage:
             return []
@@ -159,13 +175,37 @@ class Matcher:
         query = " ".join(tokens)
         scored = []
         for index, covered in best:
-            closeness = max(fuzz.token_sort_ratio(query, p) for p in self._phrasings[index])
+            phrasings = self._phrasings[index]
+            if held_out is not None and index == held_out.index:
+                phrasings = held_out.phrasings
+            closeness = max((fuzz.token_sort_ratio(query, p) for p in phrasings), default=0.0)
             score = 100 * (
                 COVERAGE_WEIGHT * covered / total + (1 - COVERAGE_WEIGHT) * closeness / 100
             )
             scored.append(Scored(self.entries[index].id, round(score, 1)))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
+
+    def rank_held_out(self, entry_index: int, phrasing_index: int) -> list[Scored]:
+        """Leave-one-out: rank one of an entry's phrasings as if the entry did not have it.
+
+        One index serves every phrasing (rebuilding per phrasing would take minutes at a
+        thousand entries): IDF stays that of the whole knowledge base, while the entry's word
+        shares and nearest phrasing are recomputed without the held-out phrasing.
+        """
+        phrasings = self._all_phrasings[entry_index]
+        rest = phrasings[:phrasing_index] + phrasings[phrasing_index + 1 :]
+        counts: dict[str, int] = {}
+        for phrase in rest:
+            for token in set(phrase.split()):
+                counts[token] = counts.get(token, 0) + 1
+        held_out = _HeldOut(
+            entry_index,
+            {t: 0.5 + 0.5 * c / len(rest) for t, c in counts.items()},
+            [p for p in rest if p],
+        )
+        tokens = list(dict.fromkeys(phrasings[phrasing_index].split()))
+        return self.score_tokens(tokens, held_out=held_out)
 
     def rank(self, text: str) -> list[Scored]:
         """Rank entries for a message; a long message is also scored sentence by sentence."""
