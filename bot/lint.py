@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.knowledge import Knowledge
 from bot.matching import Matcher, decide
@@ -29,23 +29,27 @@ def lint(knowledge: Knowledge) -> list[Problem]:
         for entry in knowledge.entries
         for i, p in enumerate(entry.phrasings)
     ]
-    for a in range(len(normalised)):
-        entry_a, i, text_a = normalised[a]
-        for b in range(a + 1, len(normalised)):
-            entry_b, j, text_b = normalised[b]
-            if entry_a.id == entry_b.id or not text_a or not text_b:
+    texts = [text for _, _, text in normalised]
+    for a, (entry_a, i, text_a) in enumerate(normalised):
+        if not text_a:
+            continue
+        # rapidfuzz compares against every later phrasing in C, skipping hopeless lengths.
+        later = texts[a + 1 :]
+        for _, _, offset in process.extract(
+            text_a, later, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, limit=None
+        ):
+            entry_b, j, _ = normalised[a + 1 + offset]
+            if entry_b.id == entry_a.id:
                 continue
-            if fuzz.ratio(text_a, text_b) >= NEAR_DUPLICATE:
-                problems.append(
-                    _warn(
-                        entry_b.file,
-                        entry_b.phrasing_lines[j],
-                        f"phrasing {entry_b.phrasings[j]!r} in '{entry_b.id}' is (nearly) "
-                        "the same as "
-                        f"{entry_a.phrasings[i]!r} in '{entry_a.id}' "
-                        f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
-                    )
+            problems.append(
+                _warn(
+                    entry_b.file,
+                    entry_b.phrasing_lines[j],
+                    f"phrasing {entry_b.phrasings[j]!r} in '{entry_b.id}' is (nearly) "
+                    f"the same as {entry_a.phrasings[i]!r} in '{entry_a.id}' "
+                    f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
                 )
+            )
     problems.extend(leave_one_out(knowledge))
     renderer = Renderer(knowledge)
     for entry in knowledge.entries:
