@@ -98,6 +98,8 @@ class Engine:
 
     def _answer(self, question: str, entry: Entry, score: float) -> Reply:
         parts = [Part("heading", entry.title), Part("text", entry.answer)]
+        if entry.quotes:  # the article's own words, so the answer can be checked against it
+            parts.append(Part("quote", entry.quotes[0]))
         if entry.caution is not None:
             parts.append(Part("caution", entry.caution.text, entry.caution.source))
         related = tuple(

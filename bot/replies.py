@@ -17,7 +17,7 @@ KINDS = ("answer", "clarify", "fallback", "urgent", "smalltalk")
 
 @dataclass(frozen=True)
 class Part:
-    style: str  # "heading", "text", "caution", "choice"
+    style: str  # "heading", "text", "quote", "caution", "choice"
     text: str
     source: str = ""  # for a caution: who says so
 
@@ -85,6 +85,8 @@ class Renderer:
                 choices = []
             if part.style == "caution":
                 blocks.append(f"⚠️ Caution: {part.text} (Source: {part.source})")
+            elif part.style == "quote":
+                blocks.append(f"The article: “{part.text}”")
             else:
                 blocks.append(part.text)
         if choices:
@@ -112,6 +114,8 @@ class Renderer:
                 blocks.append(f"⚠️ <b>Caution:</b> {text} <i>(Source: {source})</i>")
             elif part.style == "choice":
                 blocks.append(f"• {text}")
+            elif part.style == "quote":
+                blocks.append(f"The article: <i>“{text}”</i>")
             else:
                 blocks.append(text)
         source_line = self._source_line(reply)

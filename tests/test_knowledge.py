@@ -70,6 +70,7 @@ def test_entry_renders_within_limit_with_disclaimer(entry, engine: Engine) -> No
     assert entry.answer in plain
     if entry.from_article:
         assert "2012" in plain  # answers say how old their source is
+        assert f"“{entry.quotes[0]}”" in plain  # and quote the article
     if entry.caution:
         assert entry.caution.source in plain
 
