@@ -104,7 +104,12 @@ def test_renderer_escapes_any_answer_text(engine: Engine, text: str) -> None:
     reply = Reply(
         "answer",
         "q",
-        (Part("heading", text[:50]), Part("text", text), Part("caution", text, text[:30])),
+        (
+            Part("heading", text[:50]),
+            Part("text", text),
+            Part("caution", text, text[:30]),
+            Part("quote", text[::-1]),
+        ),
         entry_id="x",
         source=text[:80] or None,
     )
