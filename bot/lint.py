@@ -5,13 +5,11 @@ Run by `run_bot.py check` (warnings; `--strict` makes them errors).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rapidfuzz import fuzz, process
 
+from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.matching import Matcher, decide
-from bot.replies import Part, Renderer, Reply
 from bot.yamlsource import Problem
 
 NEAR_DUPLICATE = 90.0
@@ -23,7 +21,8 @@ def _warn(file: str, line: int, message: str) -> Problem:
 
 def lint(knowledge: Knowledge) -> list[Problem]:
     problems: list[Problem] = []
-    matcher = Matcher(knowledge.entries, knowledge.synonyms)
+    engine = Engine(knowledge)  # render and match exactly as users get it
+    matcher = engine.matcher
     normalised = [
         (entry, i, " ".join(matcher.normalise(p)))
         for entry in knowledge.entries
@@ -50,21 +49,11 @@ def lint(knowledge: Knowledge) -> list[Problem]:
                     f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
                 )
             )
-    problems.extend(leave_one_out(knowledge))
-    renderer = Renderer(knowledge)
+    problems.extend(leave_one_out(knowledge, matcher))
     for entry in knowledge.entries:
-        reply = Reply(
-            "answer",
-            entry.title,
-            (Part("heading", entry.title), Part("text", entry.answer)),
-            source=entry.source,
-        )
-        if entry.caution:
-            reply = replace(
-                reply,
-                parts=(*reply.parts, Part("caution", entry.caution.text, entry.caution.source)),
-            )
-        if len(renderer.html(reply)) > 1:
+        reply = engine.entry_reply(entry.id)
+        assert reply is not None
+        if len(engine.renderer.html(reply)) > 1:
             problems.append(
                 _warn(
                     entry.file, entry.line, f"'{entry.id}' renders longer than one Telegram message"
@@ -73,10 +62,10 @@ def lint(knowledge: Knowledge) -> list[Problem]:
     return problems
 
 
-def leave_one_out(knowledge: Knowledge) -> list[Problem]:
+def leave_one_out(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
     """Each phrasing, held out of its entry, should still be answered by that entry."""
     problems = []
-    matcher = Matcher(knowledge.entries, knowledge.synonyms)
+    matcher = matcher or Matcher(knowledge.entries, knowledge.synonyms)
     for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
             ranked = matcher.rank_held_out(k, i)
