@@ -134,9 +134,7 @@ class Engine:
             Part("text", tier.action),
             Part("text", self.knowledge.text("urgent_outro")),
         )
-        return Reply(
-            "urgent", question, parts, score=100.0, flags=tuple(f.id for f in finding.flags)
-        )
+        return Reply("urgent", question, parts, score=100.0)
 
     def render_plain(self, reply: Reply) -> str:
         return self.renderer.plain(reply)

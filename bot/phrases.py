@@ -38,17 +38,12 @@ def phrase_tokens(text: str, stems: bool = True) -> tuple[str, ...]:
 class Message:
     """A message prepared once for many phrase look-ups."""
 
-    tokens: tuple[str, ...]
     positions: dict[str, tuple[int, ...]]
     exact: dict[str, tuple[int, ...]]  # words with only plurals folded, for exact phrases
 
     @classmethod
     def of(cls, text: str) -> Message:
-        return cls(
-            phrase_tokens(text),
-            _positions(phrase_tokens(text)),
-            _positions(phrase_tokens(text, stems=False)),
-        )
+        return cls(_positions(phrase_tokens(text)), _positions(phrase_tokens(text, stems=False)))
 
     def where(self, token: str, typos: bool = True) -> tuple[int, ...]:
         """Positions of token in the message; with typos, near misses of longer words count."""

@@ -7,7 +7,7 @@ that knows Telegram's 4096-character limit: every channel renders through it.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.knowledge import Knowledge
 
@@ -38,7 +38,6 @@ class Reply:
     suggestions: tuple[Topic, ...] = ()  # clarify: the entries offered
     related: tuple[Topic, ...] = ()  # answer: follow-up topics
     source: str | None = None  # "article", or the named source of a non-article entry
-    flags: tuple[str, ...] = field(default=())  # urgent: the red flags noticed
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
