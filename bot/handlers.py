@@ -146,8 +146,23 @@ async def answer_question(
     await send_reply(message, engine, reply, quote=quote, markup=keyboard(reply, clarify_id))
 
 
-def text_reply(engine: Engine, key: str, kind: str = "smalltalk") -> Reply:
-    return Reply(kind, key, (Part("text", engine.knowledge.text(key)),))
+def text_reply(engine: Engine, key: str, kind: str = "smalltalk", **values: str) -> Reply:
+    return Reply(kind, key, (Part("text", engine.knowledge.text(key, **values)),))
+
+
+async def send_text(
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    key: str | None,
+    *,
+    quote: bool,
+    kind: str = "smalltalk",
+    **values: str,
+) -> None:
+    """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
+    engine = engine_of(context)
+    reply = text_reply(engine, key, kind, **values) if key else Reply(kind, "/disclaimer", ())
+    await send_reply(message, engine, reply, quote=quote)
 
 
 def is_private(message: Message) -> bool:
@@ -177,47 +192,38 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 # --- commands ------------------------------------------------------------------------------
 
 
-async def send_text(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str | None) -> None:
-    """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
+async def _command_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str | None, **values: str
+) -> None:
     message = update.effective_message
-    if message is None:
-        return
-    engine = engine_of(context)
-    reply = text_reply(engine, key) if key else Reply("smalltalk", "/disclaimer", ())
-    await send_reply(message, engine, reply, quote=not is_private(message))
+    if message is not None:
+        await send_text(message, context, key, quote=not is_private(message), **values)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the welcome when /start is issued."""
-    await send_text(update, context, "welcome")
+    await _command_text(update, context, "welcome")
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain how to ask when /help is issued."""
-    await send_text(update, context, "help")
+    await _command_text(update, context, "help")
 
 
 async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say where the answers come from when /source is issued."""
-    await send_text(update, context, "source")
+    await _command_text(update, context, "source")
 
 
 async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what is stored, and for how long, when /privacy is issued."""
-    message = update.effective_message
-    if message is None:
-        return
-    engine = engine_of(context)
     days = str(context.bot_data["settings"].retention_days)
-    reply = Reply(
-        "smalltalk", "/privacy", (Part("text", engine.knowledge.text("privacy", days=days)),)
-    )
-    await send_reply(message, engine, reply, quote=not is_private(message))
+    await _command_text(update, context, "privacy", days=days)
 
 
 async def disclaimer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the medical disclaimer when /disclaimer is issued."""
-    await send_text(update, context, None)
+    await _command_text(update, context, None)
 
 
 async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,8 +248,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     question = " ".join(context.args or []).strip()
     if not question:
-        engine = engine_of(context)
-        await send_reply(message, engine, text_reply(engine, "empty", "fallback"), quote=True)
+        await send_text(message, context, "empty", quote=True, kind="fallback")
         return
     await answer_question(message, context, question, quote=not is_private(message))
 
@@ -252,10 +257,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Answer an unknown command in a private chat; stay silent in groups."""
     message = update.effective_message
     if message is not None and is_private(message):
-        engine = engine_of(context)
-        await send_reply(
-            message, engine, text_reply(engine, "unknown_command", "fallback"), quote=False
-        )
+        await send_text(message, context, "unknown_command", quote=False, kind="fallback")
 
 
 # --- messages, buttons, inline -------------------------------------------------------------
@@ -273,8 +275,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if question is None:
         return  # not addressed to us: stay silent in groups
     if not question:
-        engine = engine_of(context)
-        await send_reply(message, engine, text_reply(engine, "empty", "fallback"), quote=True)
+        await send_text(message, context, "empty", quote=True, kind="fallback")
         return
     await answer_question(message, context, question, quote=True)
 
@@ -283,8 +284,7 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Ask for text when a sticker, photo, voice note or other media arrives privately."""
     message = update.effective_message
     if message is not None and is_private(message):
-        engine = engine_of(context)
-        await send_reply(message, engine, text_reply(engine, "non_text", "fallback"), quote=False)
+        await send_text(message, context, "non_text", quote=False, kind="fallback")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
