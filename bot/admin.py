@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
+from collections.abc import Callable, Coroutine
+from functools import partial, wraps
 from typing import Any
 
 from telegram import Update
@@ -42,21 +43,33 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
         await send_reply(message, engine_of(context), admin_reply(text), quote=False)
 
 
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Run the handler for admins; answer anyone else exactly like an unknown command."""
+
+    @wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if is_admin(update, context):
+            await handler(update, context)
+        else:
+            await unknown_command(update, context)
+
+    return guarded
+
+
+@admin_only
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reload the knowledge base now and say how it went (admins only)."""
-    if not is_admin(update, context):
-        await unknown_command(update, context)
-        return
     reloader: Reloader = context.bot_data["reloader"]
     outcome = await reloader.reload()
     await _reply(update, context, outcome.message())
 
 
+@admin_only
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show reply counts since start and in the last 7 days (admins only)."""
-    if not is_admin(update, context):
-        await unknown_command(update, context)
-        return
     recorder = recorder_of(context)
     hours = (time.time() - recorder.started) / 3600
     since_start = ", ".join(f"{k} {v}" for k, v in sorted(recorder.since_start.items()))
@@ -71,11 +84,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _reply(update, context, "\n".join(lines))
 
 
+@admin_only
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the short maintainers' report for the last 7 days (admins only)."""
-    if not is_admin(update, context):
-        await unknown_command(update, context)
-        return
     store = recorder_of(context).store
     if store is None:
         await _reply(update, context, "Recording is off: no report.")
