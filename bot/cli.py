@@ -172,15 +172,15 @@ def _check(directory: Path, strict: bool, out: TextIO) -> int:
         return 1
     assert knowledge is not None
     print(
-        f"ok: {len(knowledge.entries)} entries, {len(knowledge.flags)} red flags, "
-        f"{len(warnings)} warning(s)",
+        f"ok: {len(knowledge.entries)} entries, {len(knowledge.safety.flags)} red flags, "
+        f"{len(knowledge.safety.languages)} languages, {len(warnings)} warning(s)",
         file=out,
     )
     return 0
 
 
 def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
-    from bot.evaluation import evaluate, read_labelled
+    from bot.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled
 
     items, problems = read_labelled(path)
     for problem in problems:
@@ -188,7 +188,7 @@ def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
     if not items:
         print(f"{PROG}: no labelled questions read from {path}", file=err)
         return 1
-    report = evaluate(engine, items)
+    report = evaluate_safety(engine, items) if is_safety_set(items) else evaluate(engine, items)
     print(report.format(), file=out)
     return 0
 

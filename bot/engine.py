@@ -8,13 +8,16 @@ Order matters, and is the order of `Engine.answer`:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry, Knowledge
+from bot.language import detect
 from bot.matching import Matcher, MatchResult, Scored, suggestions
 from bot.phrases import Message
 from bot.replies import Part, Renderer, Reply, Topic
-from bot.safety import SafetyFinding, SafetyGate
+from bot.safety import Found, SafetyFinding, SafetyGate
 from bot.text import words
 
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
@@ -52,7 +55,8 @@ class Engine:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.safety = SafetyGate(knowledge)
+        self.safety = SafetyGate(knowledge.safety)
+        self._languages = frozenset(knowledge.safety.languages) - {"en"}
         self.smalltalk = Smalltalk(knowledge)
         self.matcher = Matcher(knowledge.entries, knowledge.synonyms, knowledge.not_covered)
         self.renderer = Renderer(knowledge)
@@ -63,11 +67,20 @@ class Engine:
     def answer(self, text: str) -> Reply:
         """Reply to one message. Never raises for any text."""
         question = text[:MAX_INPUT_CHARS]
-        message = Message.of(question)
-        # 1. Safety before anything else: red flags replace any massage answer.
-        finding = self.safety.check(message)
-        if finding is not None:
+        language = detect(question, self._languages)
+        # 1. Safety before anything else, on this message alone: a card replaces any answer.
+        finding = self.safety.check(question, language)
+        if finding is not None and finding.tier is not None:
             return self._urgent(question, finding)
+        if language != "en":
+            return self._english_only(question, language)
+        reply = self._reply(question)
+        if finding is not None and finding.advice and reply.kind != "smalltalk":
+            reply = self._with_advice(reply, finding.advice)
+        return reply
+
+    def _reply(self, question: str) -> Reply:
+        message = Message.of(question)
         if not words(question):
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),))
         # 2. Smalltalk.
@@ -124,23 +137,42 @@ class Engine:
         return Reply("clarify", question, tuple(parts), score=top.score, suggestions=topics)
 
     def _urgent(self, question: str, finding: SafetyFinding) -> Reply:
-        tier = self.knowledge.tiers[finding.tier]
-        noticed = _join([f.noticed for f in finding.flags])
-        parts = (
-            Part(
-                "heading",
-                self.knowledge.text("urgent_intro", heading=tier.heading, noticed=noticed),
-            ),
-            Part("text", tier.action),
-            Part("text", self.knowledge.text("urgent_outro")),
+        """The card of the most serious tier found, in the message's language.
+
+        It repeats back only what was noticed, with the user's own words; a crisis card does
+        not list symptoms at all.
+        """
+        assert finding.tier is not None
+        pack = self.knowledge.safety.languages[finding.language]
+        english = self.knowledge.safety.languages["en"]
+        card = pack.cards.get(finding.tier) or english.cards[finding.tier]
+        parts = [Part("heading", card.heading)]
+        if finding.tier != "crisis":
+            template = pack.texts.get("noticed") or self.knowledge.texts["urgent_noticed"]
+            for found in finding.found[:3]:
+                noticed = pack.noticed.get(found.flag.id, found.flag.noticed)
+                parts.append(Part("text", template.format(noticed=noticed, quote=found.quote)))
+        parts.append(Part("text", card.action))
+        if card.outro:
+            parts.append(Part("text", card.outro))
+        return Reply(
+            "urgent",
+            question,
+            tuple(parts),
+            score=100.0,
+            tier=finding.tier,
+            language=finding.language,
         )
-        return Reply("urgent", question, parts, score=100.0)
+
+    def _english_only(self, question: str, language: str) -> Reply:
+        text = self.knowledge.safety.languages[language].texts["english_only"]
+        return Reply("fallback", question, (Part("text", text),), language=language)
+
+    def _with_advice(self, reply: Reply, advice: tuple[Found, ...]) -> Reply:
+        card = self.knowledge.safety.languages["en"].cards["advice"]
+        source = advice[0].flag.source
+        return replace(reply, parts=(*reply.parts, Part("caution", card.action, source)))
 
     def render_plain(self, reply: Reply) -> str:
         return self.renderer.plain(reply)
 
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]

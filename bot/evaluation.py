@@ -11,6 +11,9 @@ from bot.engine import Engine
 from bot.yamlsource import Problem, read_yaml
 
 SPECIAL = ("fallback", "urgent", "smalltalk")
+# Labels of the blind sets (tests/data/BLIND.md) that all mean "no entry should answer this".
+NOT_AN_ENTRY = ("cause", "other-body", "not-covered", "off-topic")
+SAFETY_LABELS = ("crisis", "emergency", "same-day", "none")
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,12 @@ class Labelled:
     question: str
     expect: str
     line: int
+    accept: tuple[str, ...] = ()  # other entries that would also be a right answer
+    category: str = ""  # the blind sets' finer label ("cause", "negation", ...)
+    lang: str = "en"
+
+    def right(self, entry_id: str | None) -> bool:
+        return entry_id == self.expect or entry_id in self.accept
 
 
 @dataclass(frozen=True)
@@ -47,16 +56,19 @@ class EvalReport:
 
     @property
     def top1(self) -> float:
-        return self.rate("in-scope", lambda o: o.kind == "answer" and o.entry_id == o.item.expect)
+        return self.rate("in-scope", lambda o: o.kind == "answer" and o.item.right(o.entry_id))
 
     @property
     def wrong(self) -> float:
-        return self.rate("in-scope", lambda o: o.kind == "answer" and o.entry_id != o.item.expect)
+        return self.rate(
+            "in-scope", lambda o: o.kind == "answer" and not o.item.right(o.entry_id)
+        )
 
     @property
     def clarify_right(self) -> float:
         return self.rate(
-            "in-scope", lambda o: o.kind == "clarify" and o.item.expect in o.suggestions
+            "in-scope",
+            lambda o: o.kind == "clarify" and any(o.item.right(s) for s in o.suggestions),
         )
 
     @property
@@ -84,7 +96,7 @@ class EvalReport:
         out = []
         for o in self.outcomes:
             if o.group == "in-scope":
-                ok = o.kind == "answer" and o.entry_id == o.item.expect
+                ok = o.kind == "answer" and o.item.right(o.entry_id)
             else:
                 ok = o.kind == o.item.expect
             if not ok:
@@ -125,12 +137,12 @@ class EvalReport:
             right = sum(
                 1
                 for o in in_scope
-                if o.kind == "answer" and o.entry_id == o.item.expect and low <= o.score < high
+                if o.kind == "answer" and o.item.right(o.entry_id) and low <= o.score < high
             )
             wrong = sum(
                 1
                 for o in self.outcomes
-                if o.kind == "answer" and o.entry_id != o.item.expect and low <= o.score < high
+                if o.kind == "answer" and not o.item.right(o.entry_id) and low <= o.score < high
             )
             lines.append(f"  {low:3d}-{high:<3d} {'#' * right:<40} | {'x' * wrong}")
         misses = self.misses()
@@ -165,15 +177,138 @@ def read_labelled(path: Path) -> tuple[list[Labelled], list[Problem]]:
     prefix: tuple[str | int, ...] = ("questions",) if isinstance(value, dict) else ()
     for i, item in enumerate(items):
         line = doc.line((*prefix, i))
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("q"), str)
-            and isinstance(item.get("expect"), str)
-        ):
+        text = item.get("q", item.get("text")) if isinstance(item, dict) else None
+        if not (isinstance(text, str) and isinstance(item.get("expect"), str)):
             problems.append(Problem(str(path), line, "each item needs text 'q' and 'expect'"))
             continue
-        out.append(Labelled(item["q"], item["expect"], line))
+        expect, category = item["expect"], str(item.get("category", ""))
+        if expect in NOT_AN_ENTRY:
+            expect, category = "fallback", expect
+        out.append(
+            Labelled(
+                text,
+                expect,
+                line,
+                tuple(item.get("accept") or ()),
+                category,
+                str(item.get("lang", "en")),
+            )
+        )
     return out, problems
+
+
+def is_safety_set(items: list[Labelled]) -> bool:
+    return bool(items) and all(i.expect in SAFETY_LABELS for i in items)
+
+
+@dataclass(frozen=True)
+class SafetyOutcome:
+    item: Labelled
+    tier: str  # the card's tier, or "none"
+    kind: str
+    language: str
+    has_disclaimer: bool
+    text: str
+
+
+@dataclass
+class SafetyReport:
+    """Recall by tier, false alarms and the confusion between tiers (issue 8's measures)."""
+
+    outcomes: list[SafetyOutcome] = field(default_factory=list)
+
+    def of(self, *expect: str) -> list[SafetyOutcome]:
+        return [o for o in self.outcomes if o.item.expect in expect]
+
+    @staticmethod
+    def _share(items: list[SafetyOutcome], ok: Callable[[SafetyOutcome], bool]) -> float:
+        return sum(1 for o in items if ok(o)) / len(items) if items else 1.0
+
+    def recall(self, tier: str) -> float:
+        """Share of `tier` messages given a card at least as serious."""
+        rank = {t: i for i, t in enumerate(SAFETY_LABELS)}
+        return self._share(self.of(tier), lambda o: rank[o.tier] <= rank[tier])
+
+    @property
+    def any_card(self) -> float:
+        return self._share(self.of(*SAFETY_LABELS[:3]), lambda o: o.tier != "none")
+
+    @property
+    def false_alarms(self) -> float:
+        return self._share(self.of("none"), lambda o: o.tier != "none")
+
+    @property
+    def wrong_tier(self) -> float:
+        """Crisis or emergency messages given a less serious card (same-day)."""
+        return self._share(self.of("crisis", "emergency"), lambda o: o.tier == "same-day")
+
+    @property
+    def disclaimer(self) -> float:
+        return self._share(self.outcomes, lambda o: o.has_disclaimer)
+
+    def format(self) -> str:
+        def pct(x: float) -> str:
+            return f"{100 * x:5.1f} %"
+
+        n = Counter(o.item.expect for o in self.outcomes)
+        lines = [
+            f"messages: {len(self.outcomes)} (crisis {n['crisis']}, emergency {n['emergency']}, "
+            f"same-day {n['same-day']}, none {n['none']}; "
+            f"not English {sum(1 for o in self.outcomes if o.item.lang != 'en')})",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| crisis recall | {pct(self.recall('crisis'))} |",
+            f"| emergency recall (emergency or crisis card) | {pct(self.recall('emergency'))} |",
+            f"| same-day recall (any card) | {pct(self.recall('same-day'))} |",
+            f"| all red flags given a card | {pct(self.any_card)} |",
+            f"| false alarms (a card for a `none` message) | {pct(self.false_alarms)} |",
+            f"| wrong tier (crisis or emergency given same-day) | {pct(self.wrong_tier)} |",
+            f"| replies with the disclaimer | {pct(self.disclaimer)} |",
+            "",
+            "expected \\ got | crisis | emergency | same-day | none",
+        ]
+        for exp in SAFETY_LABELS:
+            got = Counter(o.tier for o in self.of(exp))
+            lines.append(f"{exp} | " + " | ".join(str(got[t]) for t in SAFETY_LABELS))
+        langs = sorted({o.item.lang for o in self.outcomes} - {"en"})
+        if langs:
+            lines += ["", "other languages (right / messages): " + ", ".join(
+                f"{lang} {sum(1 for o in self.outcomes if o.item.lang == lang and _ok(o))}/"
+                f"{sum(1 for o in self.outcomes if o.item.lang == lang)}"
+                for lang in langs
+            )]
+        misses = [o for o in self.outcomes if not _ok(o)]
+        if misses:
+            lines += ["", "misses:"]
+            lines += [
+                f"  line {o.item.line}: expected {o.item.expect}, got {o.tier} ({o.kind}, "
+                f"{o.language}): {o.item.question!r}"
+                for o in misses
+            ]
+        return "\n".join(lines)
+
+
+def _ok(o: SafetyOutcome) -> bool:
+    return o.tier == o.item.expect or (o.item.expect == "emergency" and o.tier == "crisis")
+
+
+def evaluate_safety(engine: Engine, items: list[Labelled]) -> SafetyReport:
+    report = SafetyReport()
+    for item in items:
+        reply = engine.answer(item.question)
+        text = engine.render_plain(reply)
+        report.outcomes.append(
+            SafetyOutcome(
+                item,
+                reply.tier or "none",
+                reply.kind,
+                reply.language,
+                text.endswith(engine.renderer.disclaimer),
+                text,
+            )
+        )
+    return report
 
 
 def evaluate(engine: Engine, items: list[Labelled]) -> EvalReport:

@@ -16,6 +16,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from bot.lexicon import ContextRules
+from bot.safety import CARD_TIERS, DEFAULT_CANCELLED_BY, Card, Flag, LanguagePack, SafetyData
 from bot.yamlsource import Located, Problem, read_yaml
 
 MIN_PHRASINGS = 6
@@ -24,6 +26,7 @@ SCHEMA_FILE = "schema.json"
 TEXTS_FILE = "texts.yaml"
 SAFETY_FILE = "safety.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
+LANGUAGES_DIR = "languages"
 ARTICLE_SOURCE = "article"
 
 
@@ -53,21 +56,6 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Tier:
-    heading: str
-    action: str
-
-
-@dataclass(frozen=True)
-class RedFlag:
-    id: str
-    tier: str
-    noticed: str
-    phrases: tuple[str, ...]
-    with_: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class SmalltalkIntent:
     id: str
     phrases: tuple[str, ...]
@@ -83,8 +71,7 @@ class NotCovered:
 @dataclass(frozen=True)
 class Knowledge:
     entries: tuple[Entry, ...]
-    tiers: dict[str, Tier]
-    flags: tuple[RedFlag, ...]
+    safety: SafetyData
     texts: dict[str, str]
     smalltalk: tuple[SmalltalkIntent, ...]
     synonyms: dict[str, tuple[str, ...]]
@@ -185,6 +172,21 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         if not schema_found:
             docs[path.name] = (doc, display)
 
+    languages: list[tuple[Located, str]] = []
+    for path in sorted((directory / LANGUAGES_DIR).glob("*.yaml")):
+        display = _display(path, directory)
+        doc, found = read_yaml(path, display)
+        problems.extend(found)
+        if doc is None:
+            continue
+        if not isinstance(doc.value, dict) or "language" not in doc.value:
+            problems.append(Problem(display, 1, "a language file needs a 'language' key"))
+            continue
+        schema_found = _schema_problems(doc, display, validator)
+        problems.extend(schema_found)
+        if not schema_found:
+            languages.append((doc, display))
+
     for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE):
         if not (directory / required).exists():
             problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
@@ -254,11 +256,13 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     if not entries and not problems:
         problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
 
+    if SAFETY_FILE in docs and not any(p.severity == "error" for p in problems):
+        safety, found = _safety(docs[SAFETY_FILE], languages)
+        problems.extend(found)
     if any(p.severity == "error" for p in problems):
         return None, sorted(problems)
 
     texts_doc = docs[TEXTS_FILE][0].value
-    safety_doc = docs[SAFETY_FILE][0].value
     vocab_doc = docs[VOCABULARY_FILE][0].value
     texts = {
         k: (v.strip() if isinstance(v, str) else v)
@@ -276,20 +280,7 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         return None, sorted(problems)
     knowledge = Knowledge(
         entries=tuple(entries),
-        tiers={
-            k: Tier(v["heading"].strip(), v["action"].strip())
-            for k, v in safety_doc["tiers"].items()
-        },
-        flags=tuple(
-            RedFlag(
-                f["id"],
-                f["tier"],
-                f["noticed"].strip(),
-                tuple(f["phrases"]),
-                tuple(f.get("with", ())),
-            )
-            for f in safety_doc["flags"]
-        ),
+        safety=safety,
         texts=texts,
         smalltalk=tuple(
             SmalltalkIntent(s["id"], tuple(s["phrases"]), s["reply"].strip())
@@ -304,6 +295,103 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         warnings=tuple(p for p in problems if p.severity == "warning"),
     )
     return knowledge, sorted(problems)
+
+
+def _cards(raw: dict[str, Any]) -> dict[str, Card]:
+    return {
+        tier: Card(v["heading"].strip(), v["action"].strip(), v.get("outro", "").strip())
+        for tier, v in raw.items()
+    }
+
+
+def _context(raw: dict[str, Any]) -> ContextRules:
+    return ContextRules(
+        before={k: tuple(v) for k, v in raw["before"].items()},
+        after={k: tuple(v) for k, v in raw.get("after", {}).items()},
+        pseudo=tuple(raw.get("pseudo", ())),
+        idioms=tuple(raw.get("idioms", ())),
+        terminators=tuple(raw["terminators"]),
+    )
+
+
+def _safety(
+    safety: tuple[Located, str], languages: list[tuple[Located, str]]
+) -> tuple[SafetyData, list[Problem]]:
+    """Flags and the English pack from safety.yaml; other languages from languages/*.yaml.
+
+    Every concept a flag names must exist in English; every other language must have cards,
+    and the concepts of every crisis and emergency flag (so those are never missed in it).
+    """
+    doc, display = safety
+    raw = doc.value
+    problems: list[Problem] = []
+    concepts = {k: tuple(v) for k, v in raw["concepts"].items()}
+    flags = []
+    seen: set[str] = set()
+    for i, f in enumerate(raw["flags"]):
+        if f["id"] in seen:
+            problems.append(Problem(display, doc.line(("flags", i, "id")), "duplicate flag id"))
+        seen.add(f["id"])
+        flag = Flag(
+            id=f["id"],
+            tier=f["tier"],
+            noticed=f["noticed"].strip(),
+            when=tuple(tuple(combo) for combo in f["when"]),
+            also=tuple(f.get("also", ())),
+            window=f.get("window", 12),
+            cancelled_by=(DEFAULT_CANCELLED_BY - set(f.get("keep", ()))) | set(f.get("cancel", ())),
+            source=f["source"].strip(),
+        )
+        for name in sorted(flag.concepts() - set(concepts)):
+            problems.append(
+                Problem(
+                    display, doc.line(("flags", i)), f"flag '{flag.id}' names no concept '{name}'"
+                )
+            )
+        flags.append(flag)
+    packs = {
+        "en": LanguagePack(
+            "en", "English", concepts, _context(raw["context"]), _cards(raw["tiers"]), {}, {}
+        )
+    }
+    needed = {c for f in flags if f.tier in CARD_TIERS[:2] for c in f.concepts()}
+    for ldoc, ldisplay in languages:
+        lraw = ldoc.value
+        code = lraw["language"]
+        if code in packs:
+            problems.append(Problem(ldisplay, ldoc.line(("language",)), f"'{code}' twice"))
+            continue
+        lconcepts = {k: tuple(v) for k, v in lraw["concepts"].items()}
+        for name in sorted(set(lconcepts) - set(concepts)):
+            problems.append(
+                Problem(
+                    ldisplay,
+                    ldoc.line(("concepts", name)),
+                    f"concept '{name}' is not an English concept in {SAFETY_FILE}",
+                )
+            )
+        for name in sorted(needed - set(lconcepts)):
+            problems.append(
+                Problem(
+                    ldisplay,
+                    ldoc.line(("concepts",)),
+                    f"'{code}' lacks the concept '{name}' that a crisis or emergency flag needs",
+                )
+            )
+        for flag_id in sorted(set(lraw.get("noticed", {})) - seen):
+            problems.append(
+                Problem(ldisplay, ldoc.line(("noticed", flag_id)), f"no flag '{flag_id}'")
+            )
+        packs[code] = LanguagePack(
+            code,
+            lraw["name"].strip(),
+            lconcepts,
+            _context(lraw["context"]),
+            _cards(lraw["cards"]),
+            {k: v.strip() for k, v in lraw["texts"].items()},
+            {k: v.strip() for k, v in lraw.get("noticed", {}).items()},
+        )
+    return SafetyData(tuple(flags), packs), problems
 
 
 def _entry_problems(

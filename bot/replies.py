@@ -38,6 +38,8 @@ class Reply:
     suggestions: tuple[Topic, ...] = ()  # clarify: the entries offered
     related: tuple[Topic, ...] = ()  # answer: follow-up topics
     source: str | None = None  # "article", or the named source of a non-article entry
+    tier: str | None = None  # urgent cards: "crisis", "emergency" or "same-day"
+    language: str = "en"  # the language the reply is written in
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -52,6 +54,8 @@ class Reply:
             "score": self.score,
             "suggestions": [s.id for s in self.suggestions],
             "text": text,
+            "tier": self.tier,
+            "language": self.language,
         }
 
 
@@ -60,6 +64,11 @@ class Renderer:
 
     def __init__(self, knowledge: Knowledge, limit: int = TELEGRAM_LIMIT) -> None:
         self.disclaimer = knowledge.text("disclaimer")
+        self._translated = {
+            code: pack.texts["disclaimer"]
+            for code, pack in knowledge.safety.languages.items()
+            if "disclaimer" in pack.texts
+        }
         self.article_source = knowledge.text("source_line")
         self.limit = limit
 
@@ -69,6 +78,11 @@ class Renderer:
         if reply.source == "article":
             return self.article_source
         return f"Source: {reply.source}"
+
+    def disclaimers(self, reply: Reply) -> list[str]:
+        """The disclaimer, preceded by its translation when the reply is in another language."""
+        translated = self._translated.get(reply.language)
+        return [translated, self.disclaimer] if translated else [self.disclaimer]
 
     # --- plain text ----------------------------------------------------------------------
 
@@ -93,7 +107,7 @@ class Renderer:
         source = self._source_line(reply)
         if source:
             blocks.append(source)
-        blocks.append(self.disclaimer)
+        blocks.extend(self.disclaimers(reply))
         return blocks
 
     def plain(self, reply: Reply) -> str:
@@ -120,7 +134,7 @@ class Renderer:
         source_line = self._source_line(reply)
         if source_line:
             blocks.append(f"<i>{html.escape(source_line, quote=False)}</i>")
-        blocks.append(f"<i>{html.escape(self.disclaimer, quote=False)}</i>")
+        blocks.extend(f"<i>{html.escape(d, quote=False)}</i>" for d in self.disclaimers(reply))
         return blocks
 
     def html(self, reply: Reply) -> list[str]:

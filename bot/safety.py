@@ -1,37 +1,160 @@
-"""Red-flag detection. Runs before any matching: an urgent card replaces any massage answer."""
+"""Red-flag detection. Runs before anything else: a card replaces any massage answer.
+
+A flag is a rule over concepts (`bot/lexicon.py`): "numbness words with saddle-area words in a
+short window", "bladder or bowel words with loss-of-control words", and so on, kept as data in
+`knowledge/safety.yaml` (English) and `knowledge/languages/*.yaml` (other languages, which reuse
+the English flags with their own concept lexicons). Context (negated, historical, hypothetical,
+intended, family history) drops a concept only where a trigger's scope clearly covers it.
+
+Tiers, most serious first: crisis (suicidal thoughts or self-harm), emergency, same-day. A fourth,
+`advice`, never replaces an answer: it adds a "see a doctor if it doesn't settle" line to it.
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.knowledge import Knowledge, RedFlag
-from bot.phrases import Message, PhraseSet
+from bot.lexicon import CONTEXT_KINDS, Context, ContextRules, Lexicon, Occurrence, Tokens
 
-TIER_ORDER = ("emergency", "urgent")
+CARD_TIERS = ("crisis", "emergency", "same-day")  # most serious first
+ADVICE = "advice"
+TIERS = (*CARD_TIERS, ADVICE)
+DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
+# Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
+# only matters where a flag asks for it.
+DEFAULT_CANCELLED_BY = frozenset(CONTEXT_KINDS) - {"intended"}
+MAX_TRIED = 6  # occurrences per concept tried when looking for the tightest quote
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    tier: str
+    noticed: str  # what the card repeats back: plain words, never a diagnosis
+    when: tuple[tuple[str, ...], ...]  # alternatives, each concepts that occur together
+    also: tuple[str, ...] = ()  # concepts that must occur somewhere in the message too
+    window: int = DEFAULT_WINDOW
+    cancelled_by: frozenset[str] = DEFAULT_CANCELLED_BY  # context kinds that drop it
+    source: str = ""
+
+    def concepts(self) -> set[str]:
+        return {c for combo in self.when for c in combo} | set(self.also)
+
+
+@dataclass(frozen=True)
+class Card:
+    heading: str
+    action: str
+    outro: str = ""
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    """One language's concepts, context words and card texts."""
+
+    code: str
+    name: str
+    concepts: Mapping[str, tuple[str, ...]]
+    context: ContextRules
+    cards: Mapping[str, Card]  # by tier, including "advice"
+    texts: Mapping[str, str]  # noticed_intro, english_only, disclaimer (other languages)
+    noticed: Mapping[str, str]  # by flag id; English falls back to the flag's own
+
+
+@dataclass(frozen=True)
+class SafetyData:
+    flags: tuple[Flag, ...]
+    languages: Mapping[str, LanguagePack]  # "en" first
+
+
+@dataclass(frozen=True)
+class Found:
+    flag: Flag
+    quote: str  # the user's own words that raised it
 
 
 @dataclass(frozen=True)
 class SafetyFinding:
-    tier: str  # the most serious tier among the flags found
-    flags: tuple[RedFlag, ...]
+    tier: str | None  # the most serious card tier found; None when only advice applies
+    found: tuple[Found, ...]  # card flags, most serious first
+    advice: tuple[Found, ...]
+    language: str
+
+
+class _Detector:
+    def __init__(self, pack: LanguagePack) -> None:
+        english = pack.code == "en"
+        self.english = english
+        self.lexicon = Lexicon(pack.concepts, english)
+        self.context = Context(pack.context, english)
+        self.concepts = frozenset(pack.concepts)
 
 
 class SafetyGate:
-    """Knows every red flag's phrases; `check` says which ones a message raises."""
+    """Knows every flag and language; `check` says which flags a message raises."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
-        self._flags = {f.id: f for f in knowledge.flags}
-        self._phrases = PhraseSet((f.id, f.phrases) for f in knowledge.flags)
-        self._with = {f.id: PhraseSet([(f.id, f.with_)]) for f in knowledge.flags if f.with_}
+    def __init__(self, data: SafetyData) -> None:
+        self.data = data
+        self.flags = data.flags
+        self._detectors = {code: _Detector(pack) for code, pack in data.languages.items()}
 
-    def check(self, message: Message) -> SafetyFinding | None:
-        found = []
-        for flag_id in self._phrases.find(message):
-            also = self._with.get(flag_id)
-            if also is not None and not also.find(message):
-                continue
-            found.append(self._flags[flag_id])
+    def languages(self) -> list[str]:
+        return list(self.data.languages)
+
+    def check(self, text: str, language: str = "en") -> SafetyFinding | None:
+        """Flags raised by `text`, read in English and, if given, in `language` as well."""
+        codes = ["en"] if language == "en" or language not in self._detectors else [language, "en"]
+        found: dict[str, Found] = {}
+        for code in codes:
+            for item in self._find(self._detectors[code], text):
+                found.setdefault(item.flag.id, item)
         if not found:
             return None
-        found.sort(key=lambda f: TIER_ORDER.index(f.tier))
-        return SafetyFinding(found[0].tier, tuple(found))
+        order = {tier: i for i, tier in enumerate(TIERS)}
+        ranked = sorted(found.values(), key=lambda f: order[f.flag.tier])
+        cards = tuple(f for f in ranked if f.flag.tier != ADVICE)
+        advice = tuple(f for f in ranked if f.flag.tier == ADVICE)
+        return SafetyFinding(cards[0].flag.tier if cards else None, cards, advice, codes[0])
+
+    def _find(self, detector: _Detector, text: str) -> list[Found]:
+        tokens = Tokens.of(text, detector.context.terminators, detector.english)
+        if not tokens.words:
+            return []
+        blank = detector.context.blanks(tokens)
+        occurrences = detector.lexicon.find(tokens, blank)
+        if not occurrences:
+            return []
+        covered = detector.context.covering(tokens, blank, occurrences)
+        by_concept: dict[str, list[Occurrence]] = {}
+        for occ in occurrences:
+            by_concept.setdefault(occ.name, []).append(occ)
+        found = []
+        for flag in self.flags:
+
+            def live(name: str, flag: Flag = flag) -> list[Occurrence]:
+                return [o for o in by_concept.get(name, ()) if not (covered[o] & flag.cancelled_by)]
+
+            if not all(live(c) for c in flag.also):
+                continue
+            for combo in flag.when:
+                lists = [live(c) for c in combo]
+                if not all(lists):
+                    continue
+                best = _tightest(lists)
+                if best is not None and best[1] - best[0] + 1 <= flag.window:
+                    found.append(Found(flag, tokens.quote(*best)))
+                    break
+        return found
+
+
+def _tightest(lists: Sequence[Sequence[Occurrence]]) -> tuple[int, int] | None:
+    """The narrowest span holding one occurrence from every list."""
+    best: tuple[int, int] | None = None
+    for combo in itertools.product(*(lst[:MAX_TRIED] for lst in lists)):
+        start = min(o.start for o in combo)
+        end = max(o.end for o in combo)
+        if best is None or end - start < best[1] - best[0]:
+            best = (start, end)
+    return best

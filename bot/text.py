@@ -26,6 +26,18 @@ _WHOLE = {
     "isnt": "is not",
     "im": "i am",
     "ive": "i have",
+    "havent": "have not",
+    "hasnt": "has not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "arent": "are not",
+    "couldnt": "could not",
+    "wouldnt": "would not",
+    "shouldnt": "should not",
+    "wont": "will not",
+    "aint": "is not",
+    "idk": "i do not know",
+    "dunno": "do not know",
 }
 _SUFFIX = {
     "n't": " not",
@@ -85,12 +97,12 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
-def clean(text: str) -> str:
-    """Fold Unicode, case and apostrophes, and expand contractions."""
+def clean(text: str, contractions: bool = True) -> str:
+    """Fold Unicode, case and apostrophes, and expand (English) contractions."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     text = text.casefold().translate(_APOSTROPHES)
-    return _CONTRACTION.sub(_expand, text)
+    return _CONTRACTION.sub(_expand, text) if contractions else text
 
 
 def words(text: str) -> list[str]:

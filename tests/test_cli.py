@@ -37,7 +37,9 @@ def test_ask_json_reads_one_question_per_line() -> None:
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["kind"] for r in rows] == ["answer", "fallback", "urgent"]
     for row in rows:
-        assert set(row) == {"question", "kind", "entry_id", "score", "suggestions", "text"}
+        assert set(row) == {
+            "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language"
+        }
         assert "not medical advice" in row["text"]
 
 

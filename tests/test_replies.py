@@ -43,5 +43,7 @@ def test_pack_cuts_inside_tags_cleanly() -> None:
 def test_json_contract(engine: Engine) -> None:
     reply = engine.answer("do they use oil")
     data = reply.as_json(engine.render_plain(reply))
-    assert list(data) == ["question", "kind", "entry_id", "score", "suggestions", "text"]
+    assert list(data) == [
+        "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language"
+    ]
     assert data["kind"] == "answer" and data["entry_id"] == "massage-oil"

@@ -1,95 +1,184 @@
-"""Red flags: positives in many wordings, and negatives that must not escalate."""
+"""Red flags: concepts in many wordings, context that drops a flag only when it clearly applies,
+tiers, truthful cards. These sentences are the project's own; the blind sets in tests/data are
+measured separately (tests/test_blind.py)."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
-from bot.phrases import Message
+from bot.knowledge import check_knowledge
 
+CRISIS = [
+    "i want to kill myself",
+    "honestly i'd rather be dead than live with this back",
+    "whats the point of going on, every day is agony",
+    "i just want it all to stop. forever",
+    "been cutting myself again to feel something other than my back",
+    "what if I just ended it all",  # hypothetical wording still escalates a crisis
+]
 EMERGENCY = [
     "I can't pee and my back is agony",
-    "cant pee since this morning",
-    "I cannot control my bladder",
+    "trouble with my waterworks since my back went",
+    "needing a wee but nothing comes out",
     "wet myself without noticing, back hurts",
-    "numb down there since yesterday",
-    "numbnes around my genitals",
-    "I can't feel it when I wipe",
-    "both my legs feel weak",
-    "legs giving way when I walk",
-    "I have chest pain and back pain",
-    "fell off a ladder at work, now my back hurts",
-    "was in a car accident this morning",
-    "lost control of my bowels",
-    "pee cant",  # word order
+    "lost all feeling in my groin",
+    "numbnes around my genitals",  # typo
+    "I can't feel the loo roll when I wipe",
+    "my privates feel like after a dentist injection",
+    "both my legs have gone wobbly and weak",
+    "my legs keep giving out on me",
+    "my foot keeps slapping on the floor and I can't lift my toes",
+    "there's an elephant sitting on my breastbone",
+    "chest feels tight and my back hurts",
+    "sudden ripping pain through to my back",
+    "dad is 78, sudden back and tummy pain and he feels faint",
+    "31 weeks pregnant with back pain and some bleeding",
+    "I'm pregnant and getting tightenings every 5 minutes with backache",
+    "fell off the roof while cleaning gutters, back is agony",
+    "my husband says his bits have gone numb",  # someone else's symptoms still escalate
 ]
-URGENT = [
+SAME_DAY = [
     "back pain with a fever",
-    "I have chills and a sore back",
-    "I'm losing weight without trying and my back aches",
-    "pain is worse at night",
-    "it hurts when I cough",
-    "history of cancer, losing weight, now back pain",
-    "pain between my shoulder blades",
-    "there is a lump on my spine",
+    "temp of 39.2 and my lower back is killing me",
+    "I've got the chills and a sore back",
+    "dropped 2 stone without trying and my back aches",
+    "I had breast cancer 6 years ago and now I have new back pain",
+    "I have osteoporosis and slipped on the stairs, now my back hurts",
+    "my calf is hot and swollen after the flight home",
+    "my 7 year old keeps complaining of back pain",
+    "the pain wakes me up at night and lying down doesn't help",
+    "on methotrexate and my back has been agony for a week",
+    "I fell yesterday and landed on my back",
 ]
 NOT_RED_FLAGS = [
     "what is remedial massage",
-    "does the therapist use oil",
-    "will remedial massage hurt",
-    "is it ok to have a massage when pregnant",
+    "what temperature should the massage oil be",
+    "does massage help you lose weight",
+    "my fever is gone now, can I book a massage",
+    "car accident 15 years ago, fully recovered",
+    "nearly fell off my chair when I saw the price",
+    "my legs felt like jelly after my massage",
     "I fell asleep during my last massage, is that normal",
-    "can I relax and care for my child after a massage",  # 'child' is not 'chills'
-    "my mum had cancer, can I still get a massage",  # cancer alone: the caution entry
+    "this back pain is killing me",
+    "I'm not suicidal, just fed up with my back",
+    "no numbness down there, just a stiff back",
+    "why do physios always ask about bladder problems?",
+    "what if I had a fever, could I still get a massage",
+    "I'm trying to lose weight, will massage help",
+    "my grandad had cancer years ago and passed",
+    "can I relax and care for my child after a massage",
     "how much pressure do they use",
     "the cost of living is hurting my back",
+    "I fell in love with remedial massage",
 ]
 
 
-@pytest.mark.parametrize("text", EMERGENCY)
-def test_emergency_flags(engine: Engine, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [(t, "crisis") for t in CRISIS]
+    + [(t, "emergency") for t in EMERGENCY]
+    + [(t, "same-day") for t in SAME_DAY],
+)
+def test_red_flags_get_their_tier(engine: Engine, text: str, tier: str) -> None:
     reply = engine.answer(text)
-    assert reply.kind == "urgent"
-    finding = engine.safety.check(Message.of(text))
-    assert finding is not None and finding.tier == "emergency"
-    plain = engine.render_plain(reply)
-    assert "999" in plain and "911" in plain and "000" in plain
-    assert "not medical advice" in plain
-
-
-@pytest.mark.parametrize("text", URGENT)
-def test_urgent_flags(engine: Engine, text: str) -> None:
-    reply = engine.answer(text)
-    assert reply.kind == "urgent"
-    finding = engine.safety.check(Message.of(text))
-    assert finding is not None and finding.tier == "urgent"
+    assert (reply.kind, reply.tier) == ("urgent", tier)
+    assert reply.entry_id is None
+    assert "not medical advice" in engine.render_plain(reply)
 
 
 @pytest.mark.parametrize("text", NOT_RED_FLAGS)
-def test_not_red_flags(engine: Engine, text: str) -> None:
-    assert engine.answer(text).kind != "urgent"
+def test_innocent_uses_of_frightening_words(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind != "urgent", engine.render_plain(reply)
+    assert reply.tier is None
 
 
-def test_urgent_card_replaces_massage_answer(engine: Engine) -> None:
-    reply = engine.answer("can massage help? I can't pee and my back hurts")
-    assert reply.kind == "urgent" and reply.entry_id is None
-    plain = engine.render_plain(reply)
-    assert "massage is not the answer" in plain
-    assert "You mentioned new trouble with your bladder or bowels" in plain
+def test_crisis_card_gives_helplines_and_nothing_about_massage(engine: Engine) -> None:
+    plain = engine.render_plain(engine.answer("i want to kill myself"))
+    for line in ("116 123", "988", "13 11 14", "findahelpline.com"):
+        assert line in plain
+    assert "massage" not in plain.casefold()
 
 
-def test_card_names_no_diagnosis(engine: Engine) -> None:
-    plain = engine.render_plain(engine.answer("numb down there and can't pee"))
+def test_crisis_is_checked_before_other_flags(engine: Engine) -> None:
+    reply = engine.answer("cant feel my legs and honestly i want to die")
+    assert reply.tier == "crisis"
+
+
+def test_emergency_outranks_same_day(engine: Engine) -> None:
+    finding = engine.safety.check("fever and I can't pee")
+    assert finding is not None and finding.tier == "emergency"
+    assert [f.flag.id for f in finding.found] == ["bladder-bowel", "fever"]
+
+
+def test_card_repeats_the_users_own_words_and_no_more(engine: Engine) -> None:
+    plain = engine.render_plain(engine.answer("numb down below since this morning"))
+    assert "“numb down below”" in plain
+    assert "both legs" not in plain
     for diagnosis in ("cauda equina", "syndrome", "tumour", "infection", "fracture"):
         assert diagnosis not in plain.casefold()
 
 
-def test_negation_still_escalates(engine: Engine) -> None:
-    # Documented decision: negation is not honoured; a false alarm is the cheap error.
-    assert engine.answer("no numbness down there, just wondering").kind == "urgent"
+def test_emergency_numbers_are_right_per_country(engine: Engine) -> None:
+    plain = engine.render_plain(engine.answer("chest pain and my back hurts"))
+    assert "999 in the UK" in plain and "112 in Europe" in plain
+    assert "999 or 112 in the UK" not in plain
 
 
-def test_emergency_outranks_urgent(engine: Engine) -> None:
-    finding = engine.safety.check(Message.of("fever and I can't pee"))
-    assert finding is not None and finding.tier == "emergency"
-    assert {f.id for f in finding.flags} == {"fever", "bladder-bowel"}
+def test_one_leg_gets_advice_not_an_emergency_card(engine: Engine) -> None:
+    reply = engine.answer("pins and needles down my left leg, can massage help")
+    assert reply.kind != "urgent"
+    plain = engine.render_plain(reply)
+    assert "doesn't get better within a few weeks" in plain
+    assert "both legs" in plain  # only as the thing to watch for, in the advice line
+
+
+def test_context_scope_ends_at_but(engine: Engine) -> None:
+    assert engine.answer("no fever but I can't feel my bum").tier == "emergency"
+    assert engine.answer("the numbness has gone now but I've wet myself twice").tier == (
+        "emergency"
+    )
+
+
+def test_negation_inside_a_symptom_is_not_a_negation(engine: Engine) -> None:
+    # "not" belongs to the symptom here: "haven't been able to pee".
+    assert engine.answer("haven't been able to pee since last night").tier == "emergency"
+    assert engine.answer("I haven't had a temp since Monday").tier is None
+
+
+def test_json_gives_tier_and_language(engine: Engine) -> None:
+    reply = engine.answer("i want to kill myself")
+    data = reply.as_json(engine.render_plain(reply))
+    assert data["kind"] == "urgent" and data["tier"] == "crisis" and data["language"] == "en"
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "knowledge", target)
+    return target
+
+
+def test_check_refuses_a_flag_naming_an_unknown_concept(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "safety.yaml"
+    path.write_text(
+        path.read_text().replace("when: [[numb, saddle]", "when: [[numbb, saddle]"), "utf-8"
+    )
+    knowledge, problems = check_knowledge(directory)
+    assert knowledge is None
+    assert any("names no concept 'numbb'" in p.message and p.line > 1 for p in problems)
+
+
+def test_maintainer_extends_a_lexicon_without_code(tmp_path: Path) -> None:
+    from bot.knowledge import load_knowledge
+
+    directory = _copy(tmp_path)
+    text = "my zorgle feels numb"
+    assert Engine(load_knowledge(directory)).answer(text).kind != "urgent"
+    path = directory / "safety.yaml"
+    path.write_text(path.read_text().replace("  saddle:\n", "  saddle:\n    - zorgle\n"), "utf-8")
+    assert Engine(load_knowledge(directory)).answer(text).tier == "emergency"

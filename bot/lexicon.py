@@ -1,0 +1,329 @@
+"""Concepts and context: find what a message says, and whether it is negated, past or hypothetical.
+
+A *concept* is a lexicon of ways to say one thing ("numb", "no feeling", "pins and needles",
+"cant feel"). Each *term* is a short sequence of word patterns matched in order, with up to
+`GAP` other words between them and never across a sentence end:
+
+* a plain word matches itself (and, for words of six letters or more, a one-letter typo of it);
+* `tingl*` matches any word starting with "tingl";
+* `<num>` any number, `<temp>` a fever reading (37.8-43 or 100-110), `<child>` an age of 1-12.
+
+*Context* follows NegEx and ConText (Chapman et al. 2001; Harkema et al. 2009): trigger terms
+such as "no", "years ago" or "what if" cover the concept words within `SCOPE` words after
+(or before) them in the same clause; a clause ends at a comma, a full stop or a word such as
+"but". Idioms ("fell asleep", "killing me") are blanked before anything is matched, and a
+trigger that is itself part of a concept ("can *not* feel") is void. The rule the module keeps:
+a finding is dropped only when a trigger clearly covers it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.text import clean
+
+GAP = 2  # other words allowed between two words of one term ("cant *really* feel")
+SCOPE = 6  # words a context trigger reaches in its clause
+TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
+TYPO_SCORE = 85.0
+CLASSES = ("<num>", "<temp>", "<child>")
+CONTEXT_KINDS = ("negated", "historical", "hypothetical", "intended", "family")
+
+# Words a term may not skip over, in every language the bot reads (accents folded).
+NEGATIONS = frozenset(
+    "not no never without nicht kein keine keinen nie pas non jamais nunca nao mai nigdy "
+    "не нет ни никогда ні ніколи".split()
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[.!?;:\n]+|,|\s[-–—]\s")
+_SENTENCE_END = frozenset(".!?;:\n")
+
+
+def fold(text: str, english: bool = True) -> str:
+    """Case, Unicode and apostrophes folded; English contractions expanded; accents dropped."""
+    text = clean(text, contractions=english)
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A message split once: words, and the clause and sentence each word is in."""
+
+    words: tuple[str, ...]
+    clause: tuple[int, ...]  # ends at punctuation and at terminator words ("but")
+    segment: tuple[int, ...]  # ends at punctuation only: a term never spans two
+    sentence: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]  # character span of each word in `text`
+    text: str  # the folded text the spans point into
+
+    @classmethod
+    def of(
+        cls, text: str, terminators: frozenset[str] = frozenset(), english: bool = True
+    ) -> Tokens:
+        folded = fold(text, english)
+        words: list[str] = []
+        clause: list[int] = []
+        segment: list[int] = []
+        sentence: list[int] = []
+        spans: list[tuple[int, int]] = []
+        c = g = s = 0
+        for m in _TOKEN.finditer(folded):
+            token = m.group().strip()
+            if not token or not (token[0].isalnum()):
+                c += 1
+                g += 1
+                if token and (set(token) & _SENTENCE_END or token == "\n"):
+                    s += 1
+                continue
+            if token in terminators:
+                c += 1
+            words.append(token)
+            clause.append(c)
+            segment.append(g)
+            sentence.append(s)
+            spans.append(m.span())
+        return cls(
+            tuple(words), tuple(clause), tuple(segment), tuple(sentence), tuple(spans), folded
+        )
+
+    def quote(self, start: int, end: int) -> str:
+        return self.text[self.spans[start][0] : self.spans[end][1]]
+
+
+def _number(word: str) -> float | None:
+    try:
+        return float(word.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _class_matches(cls: str, word: str) -> bool:
+    value = _number(word)
+    if value is None:
+        return False
+    if cls == "<num>":
+        return True
+    if cls == "<temp>":
+        return 37.8 <= value <= 43 or 100 <= value <= 110
+    return value.is_integer() and 1 <= value <= 12  # <child>
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    name: str
+    start: int
+    end: int  # inclusive
+
+
+@dataclass
+class _Compiled:
+    literal: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    prefixed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    classed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+
+
+def _pattern_matches(pattern: str, word: str) -> bool:
+    if pattern.endswith("*"):
+        return word.startswith(pattern[:-1])
+    if pattern in CLASSES:
+        return _class_matches(pattern, word)
+    return pattern == word
+
+
+def term_words(term: str, english: bool = True) -> tuple[str, ...]:
+    """A lexicon term as its word patterns ("tingl*" and "<num>" kept as they are)."""
+    out: list[str] = []
+    for raw in fold(term, english).split():
+        if raw in CLASSES:
+            out.append(raw)
+            continue
+        star = raw.endswith("*")
+        parts = [w for w in re.findall(r"[^\W_]+", raw)]
+        if star and parts:
+            parts[-1] += "*"
+        out.extend(parts)
+    return tuple(out)
+
+
+class Lexicon:
+    """Named groups of terms; `find` lists every occurrence of every group in a message."""
+
+    def __init__(
+        self, groups: Mapping[str, Iterable[str]], english: bool = True, gap: int = GAP
+    ) -> None:
+        self.gap = gap
+        self._compiled = _Compiled()
+        literal_words: set[str] = set()
+        for name, terms in groups.items():
+            for term in terms:
+                pats = term_words(term, english)
+                if not pats:
+                    continue
+                first = pats[0]
+                if first.endswith("*"):
+                    self._compiled.prefixed.append((first[:-1], name, pats))
+                elif first in CLASSES:
+                    self._compiled.classed.append((first, name, pats))
+                else:
+                    self._compiled.literal.setdefault(first, []).append((name, pats))
+                literal_words.update(p for p in pats if not p.endswith("*") and p not in CLASSES)
+        self._targets: dict[str, list[str]] = {}
+        for word in sorted(literal_words):
+            if len(word) >= TYPO_MIN_LEN and word.isalpha():
+                self._targets.setdefault(word[0], []).append(word)
+        self._known = frozenset(literal_words)
+        self._corrections: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        """A long word one letter off a lexicon word becomes that word ("numbnes", "tingleing")."""
+        if word in self._known or len(word) < TYPO_MIN_LEN or not word.isalpha():
+            return word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
+        best = process.extractOne(
+            word, self._targets.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=TYPO_SCORE
+        )
+        corrected = word
+        if best is not None:
+            target = best[0]
+            # Plurals and verb endings are different words here: "leg" vs "legs".
+            if target.rstrip("s") != word.rstrip("s"):
+                corrected = target
+        if len(self._corrections) < 50_000:
+            self._corrections[word] = corrected
+        return corrected
+
+    def find(self, tokens: Tokens, blank: Sequence[bool] = ()) -> list[Occurrence]:
+        words = [
+            "" if (blank and blank[i]) else self.correct(w) for i, w in enumerate(tokens.words)
+        ]
+        found: list[Occurrence] = []
+        for i, word in enumerate(words):
+            if not word:
+                continue
+            candidates: list[tuple[str, tuple[str, ...]]] = list(
+                self._compiled.literal.get(word, ())
+            )
+            candidates.extend(
+                (name, pats) for prefix, name, pats in self._compiled.prefixed
+                if word.startswith(prefix)
+            )
+            candidates.extend(
+                (name, pats) for cls, name, pats in self._compiled.classed
+                if _class_matches(cls, word)
+            )
+            for name, pats in candidates:
+                end = _extend(words, tokens.segment, i, pats, self.gap)
+                if end is not None:
+                    found.append(Occurrence(name, i, end))
+        return found
+
+
+def _extend(
+    words: Sequence[str], segment: Sequence[int], start: int, pats: Sequence[str], gap: int
+) -> int | None:
+    """The last position of `pats` matched from `start`, each within `gap` words; else None.
+
+    A term never spans punctuation, and never skips a negation ("have *not* had a temp").
+    """
+    at = start
+    for pat in pats[1:]:
+        for j in range(at + 1, min(at + 2 + gap, len(words))):
+            if segment[j] != segment[start]:
+                return None
+            if words[j] and _pattern_matches(pat, words[j]):
+                at = j
+                break
+            if words[j] in NEGATIONS:
+                return None
+        else:
+            return None
+    return at
+
+
+def _opens_next_clause(tokens: Tokens, at: int, after: int) -> bool:
+    """A trigger that opens the clause right after the concept's: "a high temp, long gone"."""
+    return (
+        tokens.clause[at] == tokens.clause[after] + 1
+        and tokens.sentence[at] == tokens.sentence[after]
+        and (at == 0 or tokens.clause[at - 1] != tokens.clause[at])
+    )
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """Trigger terms by kind and direction, pseudo-triggers, idioms and clause terminators."""
+
+    before: Mapping[str, Sequence[str]]  # kind -> terms that cover what follows them
+    after: Mapping[str, Sequence[str]]  # kind -> terms that cover what precedes them
+    pseudo: Sequence[str]  # look like triggers but are not ("not sure", "no idea")
+    idioms: Sequence[str]  # blanked before matching ("fell asleep", "killing me")
+    terminators: Sequence[str]  # words that end a trigger's scope ("but", "however")
+
+
+class Context:
+    """Decides which concept occurrences a context trigger covers."""
+
+    def __init__(self, rules: ContextRules, english: bool = True) -> None:
+        groups: dict[str, list[str]] = {}
+        for kind, terms in rules.before.items():
+            groups.setdefault(f"before:{kind}", []).extend(terms)
+        for kind, terms in rules.after.items():
+            groups.setdefault(f"after:{kind}", []).extend(terms)
+        self._triggers = Lexicon(groups, english)
+        # Pseudo-triggers and idioms are set phrases: their words must be adjacent.
+        self._pseudo = Lexicon({"pseudo": rules.pseudo}, english, gap=0)
+        self._idioms = Lexicon({"idiom": rules.idioms}, english, gap=0)
+        self.terminators = frozenset(w for t in rules.terminators for w in term_words(t, english))
+
+    def blanks(self, tokens: Tokens) -> list[bool]:
+        blank = [False] * len(tokens.words)
+        for occ in self._idioms.find(tokens):
+            for i in range(occ.start, occ.end + 1):
+                blank[i] = True
+        return blank
+
+    def covering(
+        self, tokens: Tokens, blank: Sequence[bool], concepts: Sequence[Occurrence]
+    ) -> dict[Occurrence, frozenset[str]]:
+        """For each concept occurrence, the context kinds that cover it."""
+        triggers = self._triggers.find(tokens, blank) + self._pseudo.find(tokens, blank)
+        taken = [False] * len(tokens.words)
+        for occ in concepts:
+            for i in range(occ.start, occ.end + 1):
+                taken[i] = True
+        for occ in triggers:
+            if occ.name == "pseudo":
+                for i in range(occ.start, occ.end + 1):
+                    taken[i] = True
+        live = [
+            t for t in triggers
+            if t.name != "pseudo" and not any(taken[i] for i in range(t.start, t.end + 1))
+        ]
+        clause = tokens.clause
+        result: dict[Occurrence, frozenset[str]] = {}
+        for occ in concepts:
+            kinds: set[str] = set()
+            for t in live:
+                direction, kind = t.name.split(":", 1)
+                if direction == "before":
+                    if t.end < occ.start and clause[t.end] == clause[occ.start] and (
+                        occ.start - t.end <= SCOPE
+                    ):
+                        kinds.add(kind)
+                elif t.start > occ.end and t.start - occ.end <= SCOPE and (
+                    clause[t.start] == clause[occ.end]
+                    or _opens_next_clause(tokens, t.start, occ.end)
+                ):
+                    kinds.add(kind)
+            result[occ] = frozenset(kinds)
+        return result
