@@ -55,8 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the knowledge YAML (file:line per problem)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
-    ev = sub.add_parser("eval", help="score a labelled question file")
-    ev.add_argument("file", type=Path)
+    ev = sub.add_parser("eval", help="score labelled question files")
+    ev.add_argument("file", type=Path, nargs="+")
+    ev.add_argument(
+        "--sweep",
+        action="store_true",
+        help="score every file under a grid of matching settings and print one table",
+    )
 
     bench = sub.add_parser("bench", help="benchmark the matcher (measures, never fails on time)")
     bench.add_argument(
@@ -136,7 +141,7 @@ def main(
 
         return console(engine, stdin, out)
     if command == "eval":
-        return _eval(engine, args.file, out, err)
+        return _eval(engine, args.file, args.sweep, out, err)
     if command == "report":
         return _report(engine, settings, args, out, err)
     raise AssertionError(command)  # argparse only allows the commands above
@@ -179,17 +184,26 @@ def _check(directory: Path, strict: bool, out: TextIO) -> int:
     return 0
 
 
-def _eval(engine: Engine, path: Path, out: TextIO, err: TextIO) -> int:
-    from bot.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled
+def _eval(engine: Engine, paths: list[Path], sweep: bool, out: TextIO, err: TextIO) -> int:
+    from bot.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled, sweep_table
 
-    items, problems = read_labelled(path)
-    for problem in problems:
-        print(problem, file=err)
-    if not items:
-        print(f"{PROG}: no labelled questions read from {path}", file=err)
-        return 1
-    report = evaluate_safety(engine, items) if is_safety_set(items) else evaluate(engine, items)
-    print(report.format(), file=out)
+    sets = {}
+    for path in paths:
+        items, problems = read_labelled(path)
+        for problem in problems:
+            print(problem, file=err)
+        if not items:
+            print(f"{PROG}: no labelled questions read from {path}", file=err)
+            return 1
+        sets[path.name] = items
+    if sweep:
+        print(sweep_table(engine.knowledge, sets), file=out)
+        return 0
+    for name, items in sets.items():
+        if len(sets) > 1:
+            print(f"## {name}", file=out)
+        report = evaluate_safety(engine, items) if is_safety_set(items) else evaluate(engine, items)
+        print(report.format(), file=out)
     return 0
 
 

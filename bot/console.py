@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
+from bot.followups import FollowUps
 
 HISTORY = Path(os.environ.get("BOT_DATA_DIR", "data")) / "console_history"
 
@@ -40,6 +41,7 @@ def console(engine: Engine, stdin: TextIO, out: TextIO) -> int:
         texts.text("welcome") + "\nType /topics, /help or /quit. A number picks a choice.\n\n"
     )
     choices: list[str] = []
+    follow_ups = FollowUps()
     while True:
         if interactive:
             try:
@@ -77,7 +79,8 @@ def console(engine: Engine, stdin: TextIO, out: TextIO) -> int:
         if line.isdigit() and 1 <= int(line) <= len(choices):
             reply = engine.entry_reply(choices[int(line) - 1])
         if reply is None:
-            reply = engine.answer(line)
+            reply = engine.answer(line, follow_ups.previous("console"))
+        follow_ups.remember("console", reply)
         out.write("bot> " + engine.render_plain(reply).replace("\n", "\n     ") + "\n")
         options = reply.suggestions or reply.related
         if options and reply.kind != "clarify":

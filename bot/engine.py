@@ -1,9 +1,13 @@
 """The answering engine: text in, `Reply` out. Pure: no Telegram, no network, no globals.
 
 Order matters, and is the order of `Engine.answer`:
-1. safety: red flags first; the urgent card replaces any answer.
-2. smalltalk: greetings, thanks, "who are you".
-3. matching: answer, clarify or fallback.
+1. language and safety: red flags first, on the new message alone; a card replaces any answer.
+   A message in another language gets its card, or a short "I answer in English" reply.
+2. prepare: the one normaliser (bot/text.py) prepares the message once.
+3. smalltalk: greetings, thanks, "who are you".
+4. subject (bot/subjects.py): not covered, "what causes it", another part of the body.
+5. follow-up: a short message may be read against the entry just answered (`previous`).
+6. matching: answer, clarify (two or three choices that fit the subject) or fallback.
 """
 
 from __future__ import annotations
@@ -14,17 +18,17 @@ from rapidfuzz import fuzz
 
 from bot.knowledge import Entry, Knowledge
 from bot.language import detect
-from bot.matching import Matcher, MatchResult, Scored, suggestions
-from bot.phrases import Message
+from bot.matching import MatchConfig, Matcher, Scored
 from bot.replies import Part, Renderer, Reply, Topic
 from bot.safety import Found, SafetyFinding, SafetyGate
-from bot.text import words
+from bot.subjects import Subject, SubjectCheck
+from bot.text import Prepared, words
 
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
 SMALLTALK_MAX_WORDS = 6
 SMALLTALK_SCORE = 85.0
 SMALLTALK_FILLER = frozenset(
-    ["bot", "mate", "buddy", "dude", "friend", "pal", "there", "again", "please", "so"]
+    ["bot", "mate", "buddy", "dude", "friend", "pal", "there", "again", "please", "so", "ok", "okay"]
 )
 
 
@@ -36,8 +40,8 @@ class Smalltalk:
             (intent, [" ".join(words(p)) for p in intent.phrases]) for intent in knowledge.smalltalk
         ]
 
-    def reply_for(self, text: str) -> str | None:
-        said = [w for w in words(text) if w not in SMALLTALK_FILLER]
+    def reply_for(self, said_words: tuple[str, ...]) -> str | None:
+        said = [w for w in said_words if w not in SMALLTALK_FILLER]
         if not said or len(said) > SMALLTALK_MAX_WORDS:
             return None
         cleaned = " ".join(said)
@@ -53,19 +57,35 @@ class Smalltalk:
 class Engine:
     """Answers questions from one loaded knowledge base."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, config: MatchConfig | None = None) -> None:
         self.knowledge = knowledge
         self.safety = SafetyGate(knowledge.safety)
         self._languages = frozenset(knowledge.safety.languages) - {"en"}
         self.smalltalk = Smalltalk(knowledge)
-        self.matcher = Matcher(knowledge.entries, knowledge.synonyms, knowledge.not_covered)
+        subject_words = {
+            w
+            for group in (
+                knowledge.subjects.back,
+                knowledge.subjects.other,
+                *(t.phrases for t in knowledge.not_covered),
+            )
+            for phrase in group
+            for w in words(phrase)
+        }
+        self.matcher = Matcher(knowledge.entries, knowledge.synonyms, subject_words, config)
+        self.config = self.matcher.config
+        self.subjects = SubjectCheck(knowledge)
         self.renderer = Renderer(knowledge)
 
     def topics(self) -> list[Topic]:
         return [Topic(e.id, e.title) for e in self.knowledge.entries]
 
-    def answer(self, text: str) -> Reply:
-        """Reply to one message. Never raises for any text."""
+    def answer(self, text: str, previous: str | None = None) -> Reply:
+        """Reply to one message. Never raises for any text.
+
+        `previous` is the entry this chat was last answered with (within the follow-up window),
+        so "and is it safe?" can be read against it. Safety never looks at it.
+        """
         question = text[:MAX_INPUT_CHARS]
         language = detect(question, self._languages)
         # 1. Safety before anything else, on this message alone: a card replaces any answer.
@@ -74,21 +94,47 @@ class Engine:
             return self._urgent(question, finding)
         if language != "en":
             return self._english_only(question, language)
-        reply = self._reply(question)
+        reply = self._reply(question, previous)
         if finding is not None and finding.advice and reply.kind != "smalltalk":
             reply = self._with_advice(reply, finding.advice)
         return reply
 
-    def _reply(self, question: str) -> Reply:
-        message = Message.of(question)
-        if not words(question):
+    def _reply(self, question: str, previous: str | None) -> Reply:
+        prepared = self.matcher.normaliser.prepare(question)
+        if not prepared.words:
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),))
-        # 2. Smalltalk.
-        social = self.smalltalk.reply_for(question)
+        social = self.smalltalk.reply_for(prepared.words)
         if social is not None:
             return Reply("smalltalk", question, (Part("text", social),))
-        # 3. Matching.
-        return self._from_match(question, self.matcher.match(question, message))
+        subject = self.subjects.check(prepared)
+        if subject.not_covered is not None:
+            text = self.knowledge.text("not_covered", topic=subject.not_covered)
+            return self._fallback(question, text, "not-covered")
+        if subject.cause:
+            return self._fallback(question, self.knowledge.text("cause"), "cause")
+        ranked = self._rank(prepared, subject)
+        decision = self.matcher.decide(ranked)
+        if decision != "answer" and previous in self.knowledge.by_id and self._is_follow_up(
+            prepared, subject
+        ):
+            title = self.knowledge.by_id[str(previous)].title
+            joined = self.matcher.normaliser.prepare(f"{question} {title}")
+            followed = self._rank(joined, subject)
+            if self.matcher.decide(followed) == "answer":
+                ranked, decision = followed, "answer"
+        return self._from_match(question, decision, ranked, subject)
+
+    def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
+        ranked = self.matcher.rank(prepared)
+        if subject.elsewhere:  # another body part: only entries about the whole body
+            ranked = [s for s in ranked if self.subjects.whole_body(s.entry_id, prepared)]
+        return ranked
+
+    def _is_follow_up(self, prepared: Prepared, subject: Subject) -> bool:
+        return subject.follow_up or len(prepared.words) <= self.config.follow_up_words
+
+    def _fallback(self, question: str, text: str, reason: str, score: float = 0.0) -> Reply:
+        return Reply("fallback", question, (Part("text", text),), score=score, reason=reason)
 
     def entry_reply(self, entry_id: str, question: str = "") -> Reply | None:
         """The answer for one entry (a tapped button or suggestion); None if it is gone."""
@@ -97,17 +143,19 @@ class Engine:
             return None
         return self._answer(question or entry.title, entry, 100.0)
 
-    def _from_match(self, question: str, result: MatchResult) -> Reply:
-        top = result.top
-        if result.decision == "answer" and top is not None:
+    def _from_match(
+        self, question: str, decision: str, ranked: list[Scored], subject: Subject
+    ) -> Reply:
+        top = ranked[0] if ranked else None
+        if decision == "answer" and top is not None:
             return self._answer(question, self.knowledge.by_id[top.entry_id], top.score)
-        if result.decision == "clarify" and top is not None:
-            return self._clarify(question, suggestions(result.ranked), top)
-        if result.not_covered is not None:
-            text = self.knowledge.text("not_covered", topic=result.not_covered)
-        else:
-            text = self.knowledge.text("fallback")
-        return Reply("fallback", question, (Part("text", text),), score=top.score if top else 0.0)
+        if decision == "clarify" and top is not None and not subject.elsewhere:
+            return self._clarify(question, self.matcher.suggestions(ranked), top)
+        score = top.score if top else 0.0
+        if subject.elsewhere:
+            text = self.knowledge.text("other_region", region=subject.other_region or "")
+            return self._fallback(question, text, "other-body", score)
+        return self._fallback(question, self.knowledge.text("fallback"), "no-match", score)
 
     def _answer(self, question: str, entry: Entry, score: float) -> Reply:
         parts = [Part("heading", entry.title), Part("text", entry.answer)]

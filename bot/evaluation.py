@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bot.engine import Engine
+from bot.knowledge import Knowledge
+from bot.matching import MatchConfig
 from bot.yamlsource import Problem, read_yaml
 
 SPECIAL = ("fallback", "urgent", "smalltalk")
@@ -328,3 +331,42 @@ def evaluate(engine: Engine, items: list[Labelled]) -> EvalReport:
             )
         )
     return report
+
+
+# The settings `eval --sweep` tries, one knob at a time around the shipped MatchConfig.
+SWEEP: dict[str, tuple[float, ...]] = {
+    "unknown_weight": (0.2, 0.4, 0.6, 0.8),
+    "answer_score": (44.0, 48.0, 52.0),
+    "answer_gap": (2.0, 4.0, 6.0),
+    "clarify_score": (36.0, 40.0, 44.0),
+    "coverage_weight": (0.4, 0.5, 0.6),
+}
+
+
+def sweep_table(
+    knowledge: Knowledge,
+    sets: dict[str, list[Labelled]],
+    grid: dict[str, tuple[float, ...]] | None = None,
+) -> str:
+    """Top-1 / wrong / off-topic answered for each file, one knob varied at a time."""
+    base = MatchConfig()
+    configs = [("shipped", base)]
+    for knob, values in (grid or SWEEP).items():
+        for value in values:
+            if value != getattr(base, knob):
+                changed: dict[str, Any] = {knob: value}
+                configs.append((f"{knob}={value:g}", replace(base, **changed)))
+    names = [n for n, items in sets.items() if not is_safety_set(items)]
+    header = "| setting | " + " | ".join(f"{n}: top-1 / wrong / off-topic" for n in names) + " |"
+    lines = [header, "|---|" + "---|" * len(names)]
+    for label, config in configs:
+        engine = Engine(knowledge, config)
+        cells = []
+        for name in names:
+            report = evaluate(engine, sets[name])
+            cells.append(
+                f"{100 * report.top1:.1f} / {100 * report.wrong:.1f} / "
+                f"{100 * report.off_topic_answered:.1f}"
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -26,6 +26,7 @@ SCHEMA_FILE = "schema.json"
 TEXTS_FILE = "texts.yaml"
 SAFETY_FILE = "safety.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
+SUBJECTS_FILE = "subjects.yaml"
 LANGUAGES_DIR = "languages"
 ARTICLE_SOURCE = "article"
 
@@ -69,6 +70,18 @@ class NotCovered:
 
 
 @dataclass(frozen=True)
+class Subjects:
+    """What a question is about (subjects.yaml): regions, cause questions, follow-ups."""
+
+    back: tuple[str, ...]
+    other: tuple[str, ...]
+    any_region: dict[str, tuple[str, ...]]  # entry id -> words the question must use (or none)
+    cause: tuple[str, ...]
+    cause_unless: tuple[str, ...]
+    follow_up: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Knowledge:
     entries: tuple[Entry, ...]
     safety: SafetyData
@@ -76,6 +89,7 @@ class Knowledge:
     smalltalk: tuple[SmalltalkIntent, ...]
     synonyms: dict[str, tuple[str, ...]]
     not_covered: tuple[NotCovered, ...]
+    subjects: Subjects
     article: str
     directory: Path
     warnings: tuple[Problem, ...] = ()
@@ -187,7 +201,7 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         if not schema_found:
             languages.append((doc, display))
 
-    for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE):
+    for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE, SUBJECTS_FILE):
         if not (directory / required).exists():
             problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
 
@@ -264,6 +278,19 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
 
     texts_doc = docs[TEXTS_FILE][0].value
     vocab_doc = docs[VOCABULARY_FILE][0].value
+    subjects_doc, subjects_display = docs[SUBJECTS_FILE]
+    for entry_id in subjects_doc.value["any_region"]:
+        if entry_id not in ids:
+            problems.append(
+                Problem(
+                    subjects_display,
+                    subjects_doc.line(("any_region", entry_id)),
+                    f"any_region names no entry '{entry_id}'",
+                )
+            )
+    if any(p.severity == "error" for p in problems):
+        return None, sorted(problems)
+    subjects_doc = subjects_doc.value
     texts = {
         k: (v.strip() if isinstance(v, str) else v)
         for k, v in texts_doc.items()
@@ -288,7 +315,15 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         ),
         synonyms={k: tuple(v) for k, v in vocab_doc["synonyms"].items()},
         not_covered=tuple(
-            NotCovered(t["topic"], tuple(t["phrases"])) for t in vocab_doc["not_covered"]
+            NotCovered(t["topic"], tuple(t["phrases"])) for t in subjects_doc["not_covered"]
+        ),
+        subjects=Subjects(
+            back=tuple(subjects_doc["regions"]["back"]),
+            other=tuple(subjects_doc["regions"]["other"]),
+            any_region={k: tuple(v) for k, v in subjects_doc["any_region"].items()},
+            cause=tuple(subjects_doc["cause"]),
+            cause_unless=tuple(subjects_doc["cause_unless"]),
+            follow_up=tuple(subjects_doc["follow_up"]),
         ),
         article=article,
         directory=directory,

@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine import Engine
 from bot.knowledge import Knowledge
-from bot.matching import Matcher, decide
+from bot.matching import Matcher
 from bot.yamlsource import Problem
 
 NEAR_DUPLICATE = 90.0
@@ -69,7 +69,7 @@ def leave_one_out(knowledge: Knowledge, matcher: Matcher | None = None) -> list[
     for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
             ranked = matcher.rank_held_out(k, i)
-            if ranked and ranked[0].entry_id != entry.id and decide(ranked) != "fallback":
+            if ranked and ranked[0].entry_id != entry.id and matcher.decide(ranked) != "fallback":
                 problems.append(
                     _warn(
                         entry.file,

@@ -21,45 +21,39 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
-from bot.knowledge import Entry, NotCovered
-from bot.phrases import Message, PhraseSet
-from bot.text import STOP_WORDS, PhraseMap, sentences, stem, words
+from bot.knowledge import Entry
+from bot.text import Normaliser, Prepared, sentences, words
 
-# Weights and thresholds, tuned on tests/data/labelled.yaml with `run_bot.py eval` (see the
-# README's accuracy table). COVERAGE_WEIGHT: coverage separates on-topic from off-topic better
-# than closeness, which mostly breaks ties between entries that explain the same words.
-COVERAGE_WEIGHT = 0.5
-ANSWER_SCORE = 48.0  # at or above, with a clear gap, answer
-ANSWER_GAP = 4.0  # the best must beat the runner-up by this much to answer outright
-CLARIFY_SCORE = 40.0  # between this and an answer, offer choices
-CLARIFY_WINDOW = 12.0  # suggestions must be within this of the best
-MAX_SUGGESTIONS = 3
-# A word the knowledge base has never seen weighs this share of the rarest known word: enough
-# that questions about other things fall back, not so much that one stray word sinks a match.
-UNKNOWN_WEIGHT = 0.8
-CANDIDATES = 40  # entries kept from the index before closeness is computed
-MAX_SEGMENTS = 8  # sentences of a long message scored on their own
-TYPO_CUTOFF_LONG = 80.0
-TYPO_CUTOFF_SHORT = 86.0  # four-letter words: only an added or dropped letter
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Every matching knob in one place; `run_bot.py eval --sweep` varies them.
+
+    Tuned on tests/data/labelled.yaml and the tune half of the blind set (see the README).
+    """
+
+    coverage_weight: float = 0.5  # coverage separates on- from off-topic; closeness breaks ties
+    answer_score: float = 48.0  # at or above, with a clear gap, answer
+    answer_gap: float = 4.0  # the best must beat the runner-up by this much to answer outright
+    clarify_score: float = 40.0  # between this and an answer, offer choices
+    clarify_window: float = 12.0  # choices must be within this of the best
+    max_suggestions: int = 3
+    # A word the knowledge base has never seen weighs this share of the rarest known word.
+    unknown_weight: float = 0.8
+    candidates: int = 40  # entries kept from the index before closeness is computed
+    max_segments: int = 8  # sentences of a long message scored on their own
+    typo_long: float = 85.0  # "masage", "theripist", "sesion"; never "chilled" -> "children"
+    typo_short: float = 86.0  # four-letter words: only an added or dropped letter
+    follow_up_words: int = 6  # a message of at most this many words can be a follow-up
+    follow_up_seconds: float = 300.0  # how long the entry just answered is remembered
 
 
 @dataclass(frozen=True)
 class Scored:
     entry_id: str
     score: float
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    decision: str  # "answer", "clarify" or "fallback"
-    ranked: tuple[Scored, ...]
-    not_covered: str | None = None
-
-    @property
-    def top(self) -> Scored | None:
-        return self.ranked[0] if self.ranked else None
 
 
 @dataclass(frozen=True)
@@ -79,37 +73,27 @@ class Matcher:
         self,
         entries: Sequence[Entry],
         synonyms: dict[str, tuple[str, ...]],
-        not_covered: Sequence[NotCovered] = (),
+        extra_vocabulary: Iterable[str] = (),
+        config: MatchConfig | None = None,
     ) -> None:
         self.entries = tuple(entries)
-        self._synonyms = PhraseMap(synonyms)
-        self._not_covered = PhraseSet(((t.topic, t.phrases) for t in not_covered), fuzzy=False)
-
+        self.config = config = config or MatchConfig()
         # Words of every phrasing and title, split once and reused below.
         split = [
             [words(text) for text in (*entry.phrasings, entry.title)] for entry in self.entries
         ]
-        kb_words: set[str] = {w for texts in split for ws in texts for w in ws}
-        kb_words.update(self._synonyms.variant_words())
-        kb_words.update(w for c in synonyms for w in words(c))
-        for topic in not_covered:
-            for phrase in topic.phrases:
-                kb_words.update(words(phrase))
-        self._known = frozenset(kb_words | STOP_WORDS)
-        # Typo targets: content words only, so "teh" is never "corrected" into a topic word;
-        # grouped by first letter, which typos rarely change ("option" is not "lotion").
-        self._targets: dict[str, list[str]] = {}
-        for word in sorted(kb_words - STOP_WORDS):
-            if len(word) >= 3 and word.isalpha():
-                self._targets.setdefault(word[0], []).append(word)
-        self._corrections: dict[str, str] = {}
+        vocabulary = {w for texts in split for ws in texts for w in ws}
+        vocabulary.update(extra_vocabulary)
+        self.normaliser = Normaliser(
+            synonyms, vocabulary, typo_long=config.typo_long, typo_short=config.typo_short
+        )
 
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
         self._phrasings: list[list[str]] = []
         self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title)
         postings: dict[str, list[tuple[int, float]]] = {}
         for index, texts in enumerate(split):
-            normalised = [" ".join(self._tokens(ws)) for ws in texts]
+            normalised = [" ".join(self.normaliser.tokens(ws)) for ws in texts]
             self._all_phrasings.append(normalised)
             self._phrasings.append([p for p in normalised if p])
             counts: dict[str, int] = {}
@@ -126,39 +110,19 @@ class Matcher:
         self._idf = {
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
-        self._idf_unknown = UNKNOWN_WEIGHT * math.log(1 + (n + 0.5) / 0.5)
-
-    # --- normalisation -------------------------------------------------------------------
-
-    def _correct(self, word: str) -> str:
-        if word in self._known or len(word) < 4 or not word.isalpha():
-            return word
-        cached = self._corrections.get(word)
-        if cached is not None:
-            return cached
-        cutoff = TYPO_CUTOFF_SHORT if len(word) == 4 else TYPO_CUTOFF_LONG
-        targets = self._targets.get(word[0], [])
-        best = process.extractOne(word, targets, scorer=fuzz.ratio, score_cutoff=cutoff)
-        corrected = best[0] if best else word
-        if len(self._corrections) < 100_000:
-            self._corrections[word] = corrected
-        return corrected
-
-    def _tokens(self, raw: Iterable[str]) -> list[str]:
-        # Numbers go first, so "for 10 years" meets the synonym "for years".
-        mapped = self._synonyms.apply([w for w in raw if not w.isdigit()])
-        return [stem(w) for w in mapped if w not in STOP_WORDS]
+        self._idf_unknown = config.unknown_weight * math.log(1 + (n + 0.5) / 0.5)
 
     def normalise(self, text: str) -> list[str]:
         """The question's tokens, typos corrected, in order, duplicates removed."""
-        corrected = [self._correct(w) for w in words(text)]
-        return list(dict.fromkeys(self._tokens(corrected)))
+        return list(self.normaliser.prepare(text).tokens)
 
     # --- scoring -------------------------------------------------------------------------
 
     def score_tokens(
-        self, tokens: Sequence[str], limit: int = CANDIDATES, held_out: _HeldOut | None = None
+        self, tokens: Sequence[str], limit: int | None = None, held_out: _HeldOut | None = None
     ) -> list[Scored]:
+        config = self.config
+        limit = limit or config.candidates
         if not tokens:
             return []
         weights = [self._idf.get(t, self._idf_unknown) for t in tokens]
@@ -180,7 +144,8 @@ class Matcher:
                 phrasings = held_out.phrasings
             closeness = max((fuzz.token_sort_ratio(query, p) for p in phrasings), default=0.0)
             score = 100 * (
-                COVERAGE_WEIGHT * covered / total + (1 - COVERAGE_WEIGHT) * closeness / 100
+                config.coverage_weight * covered / total
+                + (1 - config.coverage_weight) * closeness / 100
             )
             scored.append(Scored(self.entries[index].id, round(score, 1)))
         scored.sort(key=lambda s: s.score, reverse=True)
@@ -207,44 +172,40 @@ class Matcher:
         tokens = list(dict.fromkeys(phrasings[phrasing_index].split()))
         return self.score_tokens(tokens, held_out=held_out)
 
-    def rank(self, text: str) -> list[Scored]:
+    def rank(self, text: str | Prepared) -> list[Scored]:
         """Rank entries for a message; a long message is also scored sentence by sentence."""
-        ranked = self.score_tokens(self.normalise(text))
-        parts = sentences(text)
+        prepared = text if isinstance(text, Prepared) else self.normaliser.prepare(text)
+        ranked = self.score_tokens(prepared.tokens)
+        parts = sentences(prepared.text)
         if len(parts) > 1:
             # Questions first: in a rambling message the question is what to answer.
             parts.sort(key=lambda s: not s.rstrip().endswith("?"))
-            for part in parts[:MAX_SEGMENTS]:
+            for part in parts[: self.config.max_segments]:
                 candidate = self.score_tokens(self.normalise(part))
                 if candidate and (not ranked or candidate[0].score > ranked[0].score):
                     ranked = candidate
         return ranked
 
-    def not_covered(self, message: Message) -> str | None:
-        found = self._not_covered.find(message)
-        return found[0] if found else None
+    def decide(self, ranked: Sequence[Scored]) -> str:
+        """Answer when the best entry is clearly best; offer choices when unsure; else fall back.
 
-    def match(self, text: str, message: Message | None = None) -> MatchResult:
-        topic = self.not_covered(message or Message.of(text))
-        ranked = tuple(self.rank(text))
-        if topic is not None:
-            return MatchResult("fallback", ranked, not_covered=topic)
-        return MatchResult(decide(ranked), ranked)
+        A clarify offers two or three choices, never one: a single close candidate is answered.
+        """
+        config = self.config
+        if not ranked or ranked[0].score < config.clarify_score:
+            return "fallback"
+        gap = ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        if ranked[0].score >= config.answer_score and gap >= config.answer_gap:
+            return "answer"
+        return "answer" if len(self.suggestions(ranked)) < 2 else "clarify"
 
-
-def decide(ranked: Sequence[Scored]) -> str:
-    """Answer when the best entry is clearly best; offer choices when unsure; else fall back."""
-    if not ranked or ranked[0].score < CLARIFY_SCORE:
-        return "fallback"
-    gap = ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0)
-    if ranked[0].score >= ANSWER_SCORE and gap >= ANSWER_GAP:
-        return "answer"
-    return "clarify"
-
-
-def suggestions(ranked: Sequence[Scored]) -> list[Scored]:
-    """The entries worth offering in a clarify reply, best first."""
-    if not ranked:
-        return []
-    top = ranked[0].score
-    return [s for s in ranked[:MAX_SUGGESTIONS] if top - s.score <= CLARIFY_WINDOW]
+    def suggestions(self, ranked: Sequence[Scored]) -> list[Scored]:
+        """The entries worth offering in a clarify reply, best first."""
+        if not ranked:
+            return []
+        top = ranked[0].score
+        return [
+            s
+            for s in ranked[: self.config.max_suggestions]
+            if top - s.score <= self.config.clarify_window
+        ]

@@ -45,6 +45,12 @@ class Message:
     def of(cls, text: str) -> Message:
         return cls(_positions(phrase_tokens(text)), _positions(phrase_tokens(text, stems=False)))
 
+    @classmethod
+    def of_words(cls, said: Sequence[str]) -> Message:
+        """From words already split (and typo-corrected) by the normaliser."""
+        kept = [w for w in said if w not in FILLER]
+        return cls(_positions([stem(w) for w in kept]), _positions([_plural(w) for w in kept]))
+
     def where(self, token: str, typos: bool = True) -> tuple[int, ...]:
         """Positions of token in the message; with typos, near misses of longer words count."""
         if not typos:

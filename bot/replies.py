@@ -40,6 +40,7 @@ class Reply:
     source: str | None = None  # "article", or the named source of a non-article entry
     tier: str | None = None  # urgent cards: "crisis", "emergency" or "same-day"
     language: str = "en"  # the language the reply is written in
+    reason: str | None = None  # fallbacks: not-covered, cause, other-body, no-match, language
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -56,6 +57,7 @@ class Reply:
             "text": text,
             "tier": self.tier,
             "language": self.language,
+            "reason": self.reason,
         }
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
+from rapidfuzz import fuzz, process
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 # Contractions in one pass, so "can't" and the common typo "cant" both become "can not".
@@ -38,6 +40,18 @@ _WHOLE = {
     "aint": "is not",
     "idk": "i do not know",
     "dunno": "do not know",
+    "whats": "what is",
+    "thats": "that is",
+    "wat": "what",
+    "wot": "what",
+    "hows": "how is",
+    "theyre": "they are",
+    "youre": "you are",
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
 }
 _SUFFIX = {
     "n't": " not",
@@ -146,3 +160,69 @@ class PhraseMap:
 
     def variant_words(self) -> set[str]:
         return {w for key in self._map for w in key}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One message, prepared once for smalltalk, the subject check and matching."""
+
+    text: str
+    words: tuple[str, ...]  # lower-case words, contractions expanded
+    corrected: tuple[str, ...]  # the same, typos corrected to the knowledge base's vocabulary
+    tokens: tuple[str, ...]  # synonyms mapped, stop words and numbers dropped, stemmed, unique
+
+
+class Normaliser:
+    """The one text pipeline: words -> typo correction -> synonyms -> stop words -> stems.
+
+    Built once from the knowledge base's vocabulary; `prepare` runs once per message. Typos are
+    corrected only towards words the knowledge base uses (so "teh" never becomes a topic word),
+    only from words of four letters or more, and only to a word with the same first letter.
+    """
+
+    def __init__(
+        self,
+        synonyms: Mapping[str, Iterable[str]],
+        vocabulary: Iterable[str],
+        stop_words: frozenset[str] = STOP_WORDS,
+        typo_long: float = 80.0,
+        typo_short: float = 86.0,
+    ) -> None:
+        self.synonyms = PhraseMap(synonyms)
+        self.stop_words = stop_words
+        self.typo_long = typo_long
+        self.typo_short = typo_short
+        kb_words = set(vocabulary) | self.synonyms.variant_words()
+        kb_words.update(w for c in synonyms for w in words(c))
+        self.known = frozenset(kb_words | stop_words)
+        self._targets: dict[str, list[str]] = {}
+        for word in sorted(kb_words - stop_words):
+            if len(word) >= 3 and word.isalpha():
+                self._targets.setdefault(word[0], []).append(word)
+        self._corrections: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        if word in self.known or len(word) < 4 or not word.isalpha():
+            return word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
+        cutoff = self.typo_short if len(word) == 4 else self.typo_long
+        best = process.extractOne(
+            word, self._targets.get(word[0], []), scorer=fuzz.ratio, score_cutoff=cutoff
+        )
+        # An inflection is not a typo: "caused" stays "caused" (its stem is "cause" anyway).
+        corrected = best[0] if best and stem(best[0]) != stem(word) else word
+        if len(self._corrections) < 100_000:
+            self._corrections[word] = corrected
+        return corrected
+
+    def tokens(self, raw: Iterable[str]) -> list[str]:
+        """Synonyms, stop words and stems; numbers go first ("for 10 years" -> "for years")."""
+        mapped = self.synonyms.apply([w for w in raw if not w.isdigit()])
+        return [stem(w) for w in mapped if w not in self.stop_words]
+
+    def prepare(self, text: str) -> Prepared:
+        said = tuple(words(text))
+        corrected = tuple(self.correct(w) for w in said)
+        return Prepared(text, said, corrected, tuple(dict.fromkeys(self.tokens(corrected))))

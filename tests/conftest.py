@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
 LABELLED = ROOT / "tests" / "data" / "labelled.yaml"
 HOLDOUT = ROOT / "tests" / "data" / "holdout.yaml"
+# Entries in the shipped knowledge base, for tests that count what a maintainer would see.
+ENTRIES = len(load_knowledge(KNOWLEDGE_DIR).entries)
 
 
 @pytest.fixture(scope="session")

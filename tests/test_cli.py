@@ -38,7 +38,8 @@ def test_ask_json_reads_one_question_per_line() -> None:
     assert [r["kind"] for r in rows] == ["answer", "fallback", "urgent"]
     for row in rows:
         assert set(row) == {
-            "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language"
+            "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language",
+            "reason",
         }
         assert "not medical advice" in row["text"]
 

@@ -17,10 +17,10 @@ from bot.lint import leave_one_out, lint
 from bot.reloader import Reloader
 from bot.report import build_report
 from bot.store import Recorder, Store
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import ENTRIES, KNOWLEDGE_DIR
 from tests.test_cli import run_cli
 
-NEW_PHRASING = "what do therapists rub into the skin"
+NEW_PHRASING = "is the stuff they smear on me vegan"
 
 
 async def make_reloader(directory: Path) -> tuple[Reloader, dict[str, Any], list[str]]:
@@ -52,10 +52,10 @@ async def test_valid_edit_goes_live_without_restart(knowledge_copy: Path) -> Non
     )
     _touch_later(path, text)
     outcome = await reloader.check_once()
-    assert outcome is not None and outcome.ok and outcome.entries == 23
+    assert outcome is not None and outcome.ok and outcome.entries == ENTRIES
     after = holder["engine"].answer(NEW_PHRASING)
     assert (after.kind, after.entry_id) == ("answer", "massage-oil")
-    assert told == ["Knowledge reloaded: 23 entries."]
+    assert told == [f"Knowledge reloaded: {ENTRIES} entries."]
     assert await reloader.check_once() is None  # nothing changed since
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Engine
-from bot.matching import Scored, decide, suggestions
+from bot.matching import Scored
 from bot.phrases import Message, contains, phrase_tokens
 from bot.text import words
 
@@ -44,9 +44,9 @@ def test_clear_questions_are_answered(engine: Engine, question: str, entry_id: s
 @pytest.mark.parametrize(
     "question",
     [
-        "how long does a slipped disc take to heal",
-        "can remedial massage cure my sciatica",
         "is massage covered by insurance",
+        "how much is a session per hour",
+        "is thai massage better than remedial",
         "what's the weather like",
     ],
 )
@@ -57,7 +57,63 @@ def test_uncovered_topics_never_get_a_massage_answer(engine: Engine, question: s
 
 
 def test_not_covered_names_the_topic(engine: Engine) -> None:
-    assert "sciatica" in engine.render_plain(engine.answer("is massage good for sciatica"))
+    reply = engine.answer("would a thai massage sort my back out")
+    assert reply.reason == "not-covered"
+    assert "other kinds of massage" in engine.render_plain(reply)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long does a slipped disc take to heal",
+        "can remedial massage cure my sciatica",
+        "bulging disc at L5, is massage ok",
+    ],
+)
+def test_disc_and_sciatica_get_the_signpost_not_a_massage_answer(
+    engine: Engine, question: str
+) -> None:
+    reply = engine.answer(question)
+    assert (reply.kind, reply.entry_id) == ("answer", "sciatica-disc")
+    plain = engine.render_plain(reply)
+    assert "doesn't cover" in plain and "not from the article" in plain
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why am i getting lower back pains?",
+        "what could be causing my back pain",
+        "I'm 42 female with lower back pain what could it be?",
+    ],
+)
+def test_cause_questions_get_an_honest_answer(engine: Engine, question: str) -> None:
+    reply = engine.answer(question)
+    assert (reply.kind, reply.reason) == ("fallback", "cause")
+    assert "can't tell what is causing" in engine.render_plain(reply)
+
+
+def test_a_why_question_about_massage_is_not_a_cause_question(engine: Engine) -> None:
+    assert engine.answer("why do therapists use oil").entry_id == "massage-oil"
+
+
+@pytest.mark.parametrize(
+    ("question", "region"),
+    [("does massage help neck pain", "neck"), ("my knee hurts after running", "knee")],
+)
+def test_other_body_parts_are_not_answered_with_back_entries(
+    engine: Engine, question: str, region: str
+) -> None:
+    reply = engine.answer(question)
+    assert (reply.kind, reply.reason) == ("fallback", "other-body")
+    assert f"about your {region}" in engine.render_plain(reply)
+
+
+def test_whole_body_entries_still_answer_other_parts(engine: Engine) -> None:
+    assert engine.answer("I sprained my wrist, can remedial massage help").entry_id == (
+        "injuries-treated"
+    )
+    assert engine.answer("neck ache, can remedial massage help").entry_id is None
 
 
 def test_relax_is_not_muscle_relaxer(engine: Engine) -> None:
@@ -83,14 +139,34 @@ def test_phrase_window_allows_order_and_typos_but_not_distance() -> None:
     assert not contains(Message.of(far), phrase)
 
 
-def test_decide_rule() -> None:
+def test_decide_rule(engine: Engine) -> None:
+    decide = engine.matcher.decide
     assert decide([]) == "fallback"
     assert decide([Scored("a", 30.0)]) == "fallback"
     assert decide([Scored("a", 80.0), Scored("b", 40.0)]) == "answer"
     assert decide([Scored("a", 80.0), Scored("b", 79.0)]) == "clarify"
-    assert decide([Scored("a", 44.0)]) == "clarify"
+    # One close candidate is never a one-choice clarify: it is answered.
+    assert decide([Scored("a", 44.0)]) == "answer"
+    assert decide([Scored("a", 44.0), Scored("b", 20.0)]) == "answer"
 
 
-def test_suggestions_are_close_to_the_top() -> None:
+def test_suggestions_are_close_to_the_top(engine: Engine) -> None:
     ranked = [Scored("a", 60.0), Scored("b", 58.0), Scored("c", 30.0), Scored("d", 59.0)]
-    assert [s.entry_id for s in suggestions(ranked)] == ["a", "b"]
+    assert [s.entry_id for s in engine.matcher.suggestions(ranked)] == ["a", "b"]
+
+
+def test_clarify_offers_two_or_three_choices(engine: Engine) -> None:
+    questions = ["massage", "back", "is it good", "pain", "therapist", "what about the muscles"]
+    clarified = [engine.answer(q) for q in questions]
+    for reply in clarified:
+        if reply.kind == "clarify":
+            assert 2 <= len(reply.suggestions) <= 3, reply
+
+
+def test_follow_up_is_read_against_the_entry_just_answered(engine: Engine) -> None:
+    alone = engine.answer("is it safe?")
+    followed = engine.answer("is it safe?", previous="caution-pregnancy")
+    assert followed.entry_id == "caution-pregnancy"
+    assert alone.entry_id != "caution-pregnancy"
+    # Safety reads the new message alone, whatever came before.
+    assert engine.answer("and I can't feel my legs", previous="techniques").tier == "emergency"

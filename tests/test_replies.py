@@ -44,6 +44,7 @@ def test_json_contract(engine: Engine) -> None:
     reply = engine.answer("do they use oil")
     data = reply.as_json(engine.render_plain(reply))
     assert list(data) == [
-        "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language"
+        "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language",
+        "reason",
     ]
     assert data["kind"] == "answer" and data["entry_id"] == "massage-oil"

@@ -15,7 +15,7 @@ from bot.handlers import with_retries
 from bot.store import Store
 from bot.telegram_app import RedactToken, build_application
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import ENTRIES, KNOWLEDGE_DIR
 
 GROUP = -100123
 
@@ -159,9 +159,9 @@ async def test_admin_commands_for_admins(bot: Any) -> None:
     for command in ("/stats", "/report", "/reload"):
         await feed(app, api, "message", api.message(ADMIN, command))
     stats, report, reload = api.sent()[1:]
-    assert "fallback 1" in stats["text"] and "23 entries" in stats["text"]
+    assert "fallback 1" in stats["text"] and f"{ENTRIES} entries" in stats["text"]
     assert "best pizza topping" in report["text"]
-    assert "Knowledge reloaded: 23 entries" in reload["text"]
+    assert f"Knowledge reloaded: {ENTRIES} entries" in reload["text"]
     assert all("not medical advice" in m["text"] for m in (stats, report, reload))
 
 
@@ -174,7 +174,7 @@ async def test_commands(bot: Any) -> None:
     assert all("not medical advice" in s["text"] for s in sent)
     assert "Allan" in sent[2]["text"]
     topic_buttons = [b for row in sent[4]["reply_markup"]["inline_keyboard"] for b in row]
-    assert len(topic_buttons) == 23
+    assert len(topic_buttons) == ENTRIES
     assert "don't know that command" in sent[5]["text"]
 
 

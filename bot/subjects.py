@@ -1,0 +1,78 @@
+"""What a question is about, decided before any entry may answer (knowledge/subjects.yaml).
+
+* another part of the body, and not the back: only entries about the whole body may answer;
+* "what is causing my pain?": an honest "I can't tell", unless it asks about massage itself;
+* a topic the article does not cover (prices, other treatments, ...): said so honestly;
+* a short follow-up ("and how often?"): may be read against the entry just answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.knowledge import Knowledge
+from bot.lexicon import Lexicon, Tokens
+from bot.phrases import Message, PhraseSet
+from bot.text import Prepared
+
+
+@dataclass(frozen=True)
+class Subject:
+    back: bool  # names the back (or sciatica, a disc, posture...)
+    other_region: str | None  # the first other body part named
+    cause: bool  # asks what causes the pain, and not about massage
+    not_covered: str | None  # a topic the article does not cover
+    follow_up: bool  # opens like a follow-up ("and ...", "what about ...")
+
+    @property
+    def elsewhere(self) -> bool:
+        """About another part of the body only."""
+        return self.other_region is not None and not self.back
+
+
+class SubjectCheck:
+    def __init__(self, knowledge: Knowledge) -> None:
+        s = knowledge.subjects
+        self._any_region = {
+            entry_id: Lexicon({"needed": needed}, gap=0) if needed else None
+            for entry_id, needed in s.any_region.items()
+        }
+        self._lexicon = Lexicon(
+            {
+                "back": s.back,
+                "other": s.other,
+                "cause": s.cause,
+                "unless": s.cause_unless,
+                "follow": s.follow_up,
+            },
+            gap=0,
+        )
+        self._not_covered = PhraseSet(
+            ((t.topic, t.phrases) for t in knowledge.not_covered), fuzzy=False
+        )
+
+    def whole_body(self, entry_id: str, prepared: Prepared) -> bool:
+        """Whether an entry may answer a question about another part of the body."""
+        if entry_id not in self._any_region:
+            return False
+        needed = self._any_region[entry_id]
+        return needed is None or bool(needed.find(Tokens.of(" ".join(prepared.corrected))))
+
+    def check(self, prepared: Prepared) -> Subject:
+        # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
+        tokens = Tokens.of(" ".join(prepared.corrected))
+        found: dict[str, list[int]] = {}
+        for occ in self._lexicon.find(tokens):
+            found.setdefault(occ.name, []).append(occ.start)
+        other = None
+        if "other" in found:
+            first = min(found["other"])
+            other = tokens.words[first]
+        topic = self._not_covered.find(Message.of_words(prepared.corrected))
+        return Subject(
+            back="back" in found,
+            other_region=other,
+            cause="cause" in found and "unless" not in found,
+            not_covered=topic[0] if topic else None,
+            follow_up=0 in found.get("follow", ()),
+        )
