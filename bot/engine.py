@@ -28,7 +28,7 @@ MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps t
 SMALLTALK_MAX_WORDS = 6
 SMALLTALK_SCORE = 85.0
 SMALLTALK_FILLER = frozenset(
-    ["bot", "mate", "buddy", "dude", "friend", "pal", "there", "again", "please", "so", "ok", "okay"]
+    "bot mate buddy dude friend pal there again please so ok okay".split()
 )
 
 

@@ -1,5 +1,9 @@
 """Split blind sets: combine writers, stratify by label, half to tune, half sealed."""
-import random, sys, yaml
+import random
+import sys
+
+import yaml
+
 kind, files = sys.argv[1], sys.argv[2:]
 items = []
 for f in files:
