@@ -25,7 +25,7 @@ from bot.subjects import Subject, SubjectCheck
 from bot.text import Prepared, words
 
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
-SMALLTALK_MAX_WORDS = 6
+SMALLTALK_MAX_WORDS = 8
 SMALLTALK_SCORE = 85.0
 SMALLTALK_FILLER = frozenset(
     "bot mate buddy dude friend pal there again please so ok okay".split()

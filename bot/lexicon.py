@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.text import clean
+from bot.text import clean, is_english_word
 
 GAP = 2  # other words allowed between two words of one term ("cant *really* feel")
 SCOPE = 6  # words a context trigger reaches in its clause
@@ -160,6 +160,7 @@ class Lexicon:
         self, groups: Mapping[str, Iterable[str]], english: bool = True, gap: int = GAP
     ) -> None:
         self.gap = gap
+        self.english = english
         self._compiled = _Compiled()
         literal_words: set[str] = set()
         for name, terms in groups.items():
@@ -185,6 +186,8 @@ class Lexicon:
     def correct(self, word: str) -> str:
         """A long word one letter off a lexicon word becomes that word ("numbnes", "tingleing")."""
         if word in self._known or len(word) < TYPO_MIN_LEN or not word.isalpha():
+            return word
+        if self.english and is_english_word(word):
             return word
         cached = self._corrections.get(word)
         if cached is not None:

@@ -41,9 +41,10 @@ class MatchConfig:
     clarify_window: float = 12.0  # choices must be within this of the best
     max_suggestions: int = 3
     # A word the knowledge base has never seen weighs this share of the rarest known word.
-    unknown_weight: float = 0.8
+    unknown_weight: float = 0.3
     candidates: int = 40  # entries kept from the index before closeness is computed
     max_segments: int = 8  # sentences of a long message scored on their own
+    min_segment_tokens: int = 3  # a sentence scored alone needs this many content words
     typo_long: float = 85.0  # "masage", "theripist", "sesion"; never "chilled" -> "children"
     typo_short: float = 86.0  # four-letter words: only an added or dropped letter
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
@@ -181,7 +182,10 @@ class Matcher:
             # Questions first: in a rambling message the question is what to answer.
             parts.sort(key=lambda s: not s.rstrip().endswith("?"))
             for part in parts[: self.config.max_segments]:
-                candidate = self.score_tokens(self.normalise(part))
+                tokens = self.normalise(part)
+                if len(tokens) < self.config.min_segment_tokens:
+                    continue  # "is it worth it?" alone would match everything
+                candidate = self.score_tokens(tokens)
                 if candidate and (not ranked or candidate[0].score > ranked[0].score):
                     ranked = candidate
         return ranked

@@ -103,6 +103,21 @@ STOP_WORDS = frozenset(
 )
 
 _stemmer = snowballstemmer.stemmer("english")
+ENGLISH_MIN_COUNT = 50  # a word this frequent in pyspellchecker's English list is a real word
+
+
+@lru_cache(maxsize=1)
+def _english() -> Mapping[str, int]:
+    """Word counts from pyspellchecker's English dictionary (shipped in its wheel, ~0.1 s)."""
+    from spellchecker import SpellChecker
+
+    counts: Mapping[str, int] = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return counts
+
+
+def is_english_word(word: str) -> bool:
+    """A real English word is never "corrected" into a knowledge word ("reset" is not "rest")."""
+    return _english().get(word, 0) >= ENGLISH_MIN_COUNT
 
 
 @lru_cache(maxsize=65536)
@@ -177,7 +192,8 @@ class Normaliser:
 
     Built once from the knowledge base's vocabulary; `prepare` runs once per message. Typos are
     corrected only towards words the knowledge base uses (so "teh" never becomes a topic word),
-    only from words of four letters or more, and only to a word with the same first letter.
+    only from words of four letters or more that are not English words ("chilled" stays
+    "chilled"), and only to a word with the same first letter.
     """
 
     def __init__(
@@ -202,7 +218,7 @@ class Normaliser:
         self._corrections: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
-        if word in self.known or len(word) < 4 or not word.isalpha():
+        if word in self.known or len(word) < 4 or not word.isalpha() or is_english_word(word):
             return word
         cached = self._corrections.get(word)
         if cached is not None:
