@@ -86,32 +86,57 @@ class Engine:
         `previous` is the entry this chat was last answered with (within the follow-up window),
         so "and is it safe?" can be read against it. Safety never looks at it.
         """
+        return self._respond(text, previous)[0]
+
+    def candidates(self, text: str, limit: int = 5) -> list[Reply]:
+        """What inline mode may list, through the same gates as a chat reply.
+
+        A card, a not-covered, cause or other-language reply comes alone; otherwise the answer
+        (or the clarify choices) and then only entries a chat would also offer as choices.
+        An empty query lists the first topics.
+        """
+        if not text.strip():
+            topics = self.topics()[:limit]
+            return [self._answer(t.title, self.knowledge.by_id[t.id], 100.0) for t in topics]
+        reply, ranked = self._respond(text, None)
+        if reply.kind not in ("answer", "clarify"):
+            return [reply]
+        first = [reply] if reply.kind == "answer" else []
+        offered = [s.entry_id for s in self.matcher.suggestions(ranked)]
+        if reply.kind == "clarify":
+            offered = [t.id for t in reply.suggestions]
+        for entry_id in offered:
+            if entry_id != reply.entry_id:
+                first.append(self._answer(reply.question, self.knowledge.by_id[entry_id], 0.0))
+        return first[:limit]
+
+    def _respond(self, text: str, previous: str | None) -> tuple[Reply, list[Scored]]:
         question = text[:MAX_INPUT_CHARS]
         language = detect(question, self._languages)
         # 1. Safety before anything else, on this message alone: a card replaces any answer.
         finding = self.safety.check(question, language)
         if finding is not None and finding.tier is not None:
-            return self._urgent(question, finding)
+            return self._urgent(question, finding), []
         if language != "en":
-            return self._english_only(question, language)
-        reply = self._reply(question, previous)
+            return self._english_only(question, language), []
+        reply, ranked = self._reply(question, previous)
         if finding is not None and finding.advice and reply.kind != "smalltalk":
             reply = self._with_advice(reply, finding.advice)
-        return reply
+        return reply, ranked
 
-    def _reply(self, question: str, previous: str | None) -> Reply:
+    def _reply(self, question: str, previous: str | None) -> tuple[Reply, list[Scored]]:
         prepared = self.matcher.normaliser.prepare(question)
         if not prepared.words:
-            return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),))
+            return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),)), []
         social = self.smalltalk.reply_for(prepared.words)
         if social is not None:
-            return Reply("smalltalk", question, (Part("text", social),))
+            return Reply("smalltalk", question, (Part("text", social),)), []
         subject = self.subjects.check(prepared)
         if subject.not_covered is not None:
             text = self.knowledge.text("not_covered", topic=subject.not_covered)
-            return self._fallback(question, text, "not-covered")
+            return self._fallback(question, text, "not-covered"), []
         if subject.cause:
-            return self._fallback(question, self.knowledge.text("cause"), "cause")
+            return self._fallback(question, self.knowledge.text("cause"), "cause"), []
         ranked = self._rank(prepared, subject)
         decision = self.matcher.decide(ranked)
         if decision != "answer" and previous in self.knowledge.by_id and self._is_follow_up(
@@ -122,7 +147,7 @@ class Engine:
             followed = self._rank(joined, subject)
             if self.matcher.decide(followed) == "answer":
                 ranked, decision = followed, "answer"
-        return self._from_match(question, decision, ranked, subject)
+        return self._from_match(question, decision, ranked, subject), ranked
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self.matcher.rank(prepared)
@@ -214,7 +239,9 @@ class Engine:
 
     def _english_only(self, question: str, language: str) -> Reply:
         text = self.knowledge.safety.languages[language].texts["english_only"]
-        return Reply("fallback", question, (Part("text", text),), language=language)
+        return Reply(
+            "fallback", question, (Part("text", text),), language=language, reason="language"
+        )
 
     def _with_advice(self, reply: Reply, advice: tuple[Found, ...]) -> Reply:
         card = self.knowledge.safety.languages["en"].cards["advice"]

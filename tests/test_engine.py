@@ -72,3 +72,26 @@ def test_huge_messages(engine: Engine, text: str) -> None:
 )
 def test_strange_input(engine: Engine, text: str) -> None:
     check(engine, text)
+
+
+def test_inline_candidates_pass_the_same_gates_as_chat(engine: Engine) -> None:
+    crisis = engine.candidates("whats the point of going on, i just want it all to stop")
+    assert [(r.kind, r.tier) for r in crisis] == [("urgent", "crisis")]
+    disc = engine.candidates("can massage cure my herniated disc")
+    assert [r.entry_id for r in disc] == ["sciatica-disc"]
+    price = engine.candidates("how much does a session cost")
+    assert [(r.kind, r.reason) for r in price] == [("fallback", "not-covered")]
+    spanish = engine.candidates("me duele mucho la espalda, que hago")
+    assert [(r.kind, r.reason, r.language) for r in spanish] == [("fallback", "language", "es")]
+
+
+def test_inline_lists_only_entries_chat_would_offer(engine: Engine) -> None:
+    for text in ("will it hurt", "do they use oil", "massage", "is it good for my back"):
+        chat = engine.answer(text)
+        listed = engine.candidates(text)
+        assert listed and len(listed) <= 5
+        if chat.kind == "answer":
+            assert listed[0].entry_id == chat.entry_id
+        for reply in listed:
+            assert reply.kind == "answer"
+            assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
