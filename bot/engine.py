@@ -27,21 +27,19 @@ from bot.text import Prepared, words
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
 SMALLTALK_MAX_WORDS = 8
 SMALLTALK_SCORE = 85.0
-SMALLTALK_FILLER = frozenset(
-    "bot mate buddy dude friend pal there again please so ok okay".split()
-)
 
 
 class Smalltalk:
     """Recognises short social messages; anything with a question in it goes to matching."""
 
     def __init__(self, knowledge: Knowledge) -> None:
+        self._filler = knowledge.fillers["smalltalk"]
         self._intents = [
             (intent, [" ".join(words(p)) for p in intent.phrases]) for intent in knowledge.smalltalk
         ]
 
     def reply_for(self, said_words: tuple[str, ...]) -> str | None:
-        said = [w for w in said_words if w not in SMALLTALK_FILLER]
+        said = [w for w in said_words if w not in self._filler]
         if not said or len(said) > SMALLTALK_MAX_WORDS:
             return None
         cleaned = " ".join(said)
@@ -72,7 +70,9 @@ class Engine:
             for phrase in group
             for w in words(phrase)
         }
-        self.matcher = Matcher(knowledge.entries, knowledge.synonyms, subject_words, config)
+        self.matcher = Matcher(
+            knowledge.entries, knowledge.synonyms, knowledge.stop_words, subject_words, config
+        )
         self.config = self.matcher.config
         self.subjects = SubjectCheck(knowledge)
         self.renderer = Renderer(knowledge)

@@ -88,6 +88,8 @@ class Knowledge:
     texts: dict[str, str]
     smalltalk: tuple[SmalltalkIntent, ...]
     synonyms: dict[str, tuple[str, ...]]
+    stop_words: frozenset[str]
+    fillers: dict[str, frozenset[str]]  # "phrases" (not-covered spotting), "smalltalk"
     not_covered: tuple[NotCovered, ...]
     subjects: Subjects
     article: str
@@ -314,6 +316,8 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
             for s in texts_doc["smalltalk"]
         ),
         synonyms={k: tuple(v) for k, v in vocab_doc["synonyms"].items()},
+        stop_words=frozenset(vocab_doc["stop_words"]),
+        fillers={k: frozenset(v) for k, v in vocab_doc["fillers"].items()},
         not_covered=tuple(
             NotCovered(t["topic"], tuple(t["phrases"])) for t in subjects_doc["not_covered"]
         ),

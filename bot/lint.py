@@ -65,7 +65,7 @@ def lint(knowledge: Knowledge) -> list[Problem]:
 def leave_one_out(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
     """Each phrasing, held out of its entry, should still be answered by that entry."""
     problems = []
-    matcher = matcher or Matcher(knowledge.entries, knowledge.synonyms)
+    matcher = matcher or Matcher(knowledge.entries, knowledge.synonyms, knowledge.stop_words)
     for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
             ranked = matcher.rank_held_out(k, i)

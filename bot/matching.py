@@ -74,6 +74,7 @@ class Matcher:
         self,
         entries: Sequence[Entry],
         synonyms: dict[str, tuple[str, ...]],
+        stop_words: frozenset[str],
         extra_vocabulary: Iterable[str] = (),
         config: MatchConfig | None = None,
     ) -> None:
@@ -86,7 +87,7 @@ class Matcher:
         vocabulary = {w for texts in split for ws in texts for w in ws}
         vocabulary.update(extra_vocabulary)
         self.normaliser = Normaliser(
-            synonyms, vocabulary, typo_long=config.typo_long, typo_short=config.typo_short
+            synonyms, vocabulary, stop_words, config.typo_long, config.typo_short
         )
 
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.

@@ -29,9 +29,11 @@ def _plural(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def phrase_tokens(text: str, stems: bool = True) -> tuple[str, ...]:
+def phrase_tokens(
+    text: str, stems: bool = True, filler: frozenset[str] = FILLER
+) -> tuple[str, ...]:
     fold = stem if stems else _plural
-    return tuple(fold(w) for w in words(text) if w not in FILLER)
+    return tuple(fold(w) for w in words(text) if w not in filler)
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,9 @@ class Message:
         return cls(_positions(phrase_tokens(text)), _positions(phrase_tokens(text, stems=False)))
 
     @classmethod
-    def of_words(cls, said: Sequence[str]) -> Message:
+    def of_words(cls, said: Sequence[str], filler: frozenset[str] = FILLER) -> Message:
         """From words already split (and typo-corrected) by the normaliser."""
-        kept = [w for w in said if w not in FILLER]
+        kept = [w for w in said if w not in filler]
         return cls(_positions([stem(w) for w in kept]), _positions([_plural(w) for w in kept]))
 
     def where(self, token: str, typos: bool = True) -> tuple[int, ...]:
@@ -120,10 +122,15 @@ class PhraseSet:
     (topics to refuse), only the same word or its plural counts, so "relax" is not "relaxer".
     """
 
-    def __init__(self, groups: Iterable[tuple[str, Iterable[str]]], fuzzy: bool = True) -> None:
+    def __init__(
+        self,
+        groups: Iterable[tuple[str, Iterable[str]]],
+        fuzzy: bool = True,
+        filler: frozenset[str] = FILLER,
+    ) -> None:
         self.fuzzy = fuzzy
         self.groups = [
-            (name, [t for t in (phrase_tokens(p, stems=fuzzy) for p in phrases) if t])
+            (name, [t for t in (phrase_tokens(p, fuzzy, filler) for p in phrases) if t])
             for name, phrases in groups
         ]
 

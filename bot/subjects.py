@@ -47,8 +47,9 @@ class SubjectCheck:
             },
             gap=0,
         )
+        self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
-            ((t.topic, t.phrases) for t in knowledge.not_covered), fuzzy=False
+            ((t.topic, t.phrases) for t in knowledge.not_covered), False, self._filler
         )
 
     def whole_body(self, entry_id: str, prepared: Prepared) -> bool:
@@ -68,7 +69,7 @@ class SubjectCheck:
         if "other" in found:
             first = min(found["other"])
             other = tokens.words[first]
-        topic = self._not_covered.find(Message.of_words(prepared.corrected))
+        topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
         return Subject(
             back="back" in found,
             other_region=other,

@@ -75,32 +75,6 @@ def _expand(match: re.Match[str]) -> str:
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
-# Words that carry no topic in this domain: function words, and the conversational verbs and
-# time words people wrap questions in ("I hate taking tablets, what else works?"). Safety
-# uses its own, much smaller list (bot/phrases.py), because "not", "both" and "can" matter there.
-STOP_WORDS = frozenset(
-    """
-    a about above after again all also am an and any anything are as at be because been
-    before being below between but by can could did do does doing done during each else even
-    ever every for from further get gets getting got had has have having he her here hers
-    herself him himself his how i if in into is it its itself just kind know let like likely
-    lot lots may maybe me might mine more most much must my myself need needs now of off ok
-    okay on once one only or other our ours ourselves out over own please pretty quite
-    rather really right said same say see she should so some something such sure tell than
-    that the their theirs them themselves then there these they thing things this those
-    through to too u under until up upon us use used using very via want wanted was way we
-    well were what whats when where whether which while who whom whose why will with within
-    without would yes yet you your yours yourself yourselves actually anyone someone
-    somebody go going gone thanks thank hi hello hey exactly basically never heard stuff
-    idea worth try trying tried point involved happen happens able possible anyway guys
-    still already often sometimes usually truly definitely probably guess think thought
-    wonder wondering curious question questions ask asking told says mean means help helps
-    helped helping work works worked good great bad best better worse anybody everything
-    nothing dear hiya pls plz thx im ive ago last next few several since yesterday today
-    tomorrow week weeks day days month months take taking took takes deal dealing make makes
-    made hate love
-    """.split()
-)
 
 _stemmer = snowballstemmer.stemmer("english")
 ENGLISH_MIN_COUNT = 50  # a word this frequent in pyspellchecker's English list is a real word
@@ -200,7 +174,7 @@ class Normaliser:
         self,
         synonyms: Mapping[str, Iterable[str]],
         vocabulary: Iterable[str],
-        stop_words: frozenset[str] = STOP_WORDS,
+        stop_words: frozenset[str],
         typo_long: float = 80.0,
         typo_short: float = 86.0,
     ) -> None:
