@@ -151,8 +151,15 @@ class Engine:
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self.matcher.rank(prepared)
-        if subject.elsewhere:  # another body part: only entries about the whole body
+        if subject.elsewhere:
+            # Another part of the body: an entry about the whole body may answer, if it is the
+            # best match anyway ("neck pain, will it hurt?"); otherwise none does.
+            if ranked and not self.subjects.whole_body(ranked[0].entry_id, prepared):
+                return []
             ranked = [s for s in ranked if self.subjects.whole_body(s.entry_id, prepared)]
+        ranked = [s for s in ranked if self.subjects.names_its_subject(s.entry_id, prepared)]
+        if not subject.in_context:  # general health advice: no massage entry answers it
+            ranked = [s for s in ranked if s.entry_id not in self.subjects.needs_context]
         return ranked
 
     def _is_follow_up(self, prepared: Prepared, subject: Subject) -> bool:

@@ -79,6 +79,10 @@ class Subjects:
     cause: tuple[str, ...]
     cause_unless: tuple[str, ...]
     follow_up: tuple[str, ...]
+    general_advice: tuple[str, ...]  # "how do you relieve ...": not a question about massage
+    context: tuple[str, ...]  # massage words that make such a question one about massage
+    needs_context: frozenset[str]
+    needs_words: dict[str, tuple[str, ...]]  # entry id -> one of these must be in the question
 
 
 @dataclass(frozen=True)
@@ -281,13 +285,25 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     texts_doc = docs[TEXTS_FILE][0].value
     vocab_doc = docs[VOCABULARY_FILE][0].value
     subjects_doc, subjects_display = docs[SUBJECTS_FILE]
-    for entry_id in subjects_doc.value["any_region"]:
+    for i, entry_id in enumerate(subjects_doc.value["needs_context"]):
         if entry_id not in ids:
             problems.append(
                 Problem(
                     subjects_display,
-                    subjects_doc.line(("any_region", entry_id)),
-                    f"any_region names no entry '{entry_id}'",
+                    subjects_doc.line(("needs_context", i)),
+                    f"needs_context names no entry '{entry_id}'",
+                )
+            )
+    for entry_id in (*subjects_doc.value["any_region"], *subjects_doc.value["needs_words"]):
+        if entry_id not in ids:
+            problems.append(
+                Problem(
+                    subjects_display,
+                    subjects_doc.line(
+                        ("any_region" if entry_id in subjects_doc.value["any_region"]
+                         else "needs_words", entry_id)
+                    ),
+                    f"subjects.yaml names no entry '{entry_id}'",
                 )
             )
     if any(p.severity == "error" for p in problems):
@@ -328,6 +344,10 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
             cause=tuple(subjects_doc["cause"]),
             cause_unless=tuple(subjects_doc["cause_unless"]),
             follow_up=tuple(subjects_doc["follow_up"]),
+            general_advice=tuple(subjects_doc["general_advice"]),
+            context=tuple(subjects_doc["context"]["massage"]),
+            needs_context=frozenset(subjects_doc["needs_context"]),
+            needs_words={k: tuple(v) for k, v in subjects_doc["needs_words"].items()},
         ),
         article=article,
         directory=directory,

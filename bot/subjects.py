@@ -23,6 +23,7 @@ class Subject:
     cause: bool  # asks what causes the pain, and not about massage
     not_covered: str | None  # a topic the article does not cover
     follow_up: bool  # opens like a follow-up ("and ...", "what about ...")
+    in_context: bool  # not a general health question ("how do you relieve X?") without massage
 
     @property
     def elsewhere(self) -> bool:
@@ -37,16 +38,23 @@ class SubjectCheck:
             entry_id: Lexicon({"needed": needed}, gap=0) if needed else None
             for entry_id, needed in s.any_region.items()
         }
+        self._needs_words = {
+            entry_id: Lexicon({"needed": needed}, gap=0)
+            for entry_id, needed in s.needs_words.items()
+        }
         self._lexicon = Lexicon(
             {
                 "back": s.back,
                 "other": s.other,
-                "cause": s.cause,
                 "unless": s.cause_unless,
                 "follow": s.follow_up,
+                "context": s.context,
             },
             gap=0,
         )
+        # Gap 1: "what is (are) back pain"
+        self._cause = Lexicon({"cause": s.cause, "advice": s.general_advice}, gap=1)
+        self.needs_context = s.needs_context
         self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
             ((t.topic, t.phrases) for t in knowledge.not_covered), False, self._filler
@@ -59,6 +67,11 @@ class SubjectCheck:
         needed = self._any_region[entry_id]
         return needed is None or bool(needed.find(Tokens.of(" ".join(prepared.corrected))))
 
+    def names_its_subject(self, entry_id: str, prepared: Prepared) -> bool:
+        """Whether the question uses one of the words an entry needs (needs_words)."""
+        needed = self._needs_words.get(entry_id)
+        return needed is None or bool(needed.find(Tokens.of(" ".join(prepared.corrected))))
+
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
         tokens = Tokens.of(" ".join(prepared.corrected))
@@ -69,6 +82,8 @@ class SubjectCheck:
         if "other" in found:
             first = min(found["other"])
             other = tokens.words[first]
+        for occ in self._cause.find(tokens):
+            found.setdefault(occ.name, []).append(occ.start)
         topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
         return Subject(
             back="back" in found,
@@ -76,4 +91,5 @@ class SubjectCheck:
             cause="cause" in found and "unless" not in found,
             not_covered=topic[0] if topic else None,
             follow_up=0 in found.get("follow", ()),
+            in_context="context" in found or "advice" not in found,
         )
