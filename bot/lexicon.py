@@ -205,10 +205,11 @@ class Lexicon:
             self._corrections[word] = corrected
         return corrected
 
-    def find(self, tokens: Tokens, blank: Sequence[bool] = ()) -> list[Occurrence]:
-        words = [
-            "" if (blank and blank[i]) else self.correct(w) for i, w in enumerate(tokens.words)
-        ]
+    def find(
+        self, tokens: Tokens, blank: Sequence[bool] = (), correct: bool = True
+    ) -> list[Occurrence]:
+        fix = self.correct if correct else str
+        words = ["" if (blank and blank[i]) else fix(w) for i, w in enumerate(tokens.words)]
         found: list[Occurrence] = []
         for i, word in enumerate(words):
             if not word:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.lexicon import CONTEXT_KINDS, Context, ContextRules, Lexicon, Occurrence, Tokens
 
@@ -73,6 +73,7 @@ class SafetyData:
 class Found:
     flag: Flag
     quote: str  # the user's own words that raised it
+    language: str = "en"  # the language whose words raised it
 
 
 @dataclass(frozen=True)
@@ -103,27 +104,35 @@ class SafetyGate:
     def languages(self) -> list[str]:
         return list(self.data.languages)
 
-    def check(self, text: str, language: str = "en") -> SafetyFinding | None:
-        """Flags raised by `text`, read in English and, if given, in `language` as well."""
-        codes = ["en"] if language == "en" or language not in self._detectors else [language, "en"]
+    def check(
+        self, text: str, language: str = "en", also: Sequence[str] = ()
+    ) -> SafetyFinding | None:
+        """Flags raised by `text`, read in English, in `language` (the one the reply is in) and
+        in any other language it may be written in (`also`)."""
+        codes = list(dict.fromkeys([language, *also, "en"]))
+        codes = [c for c in codes if c in self._detectors]
         found: dict[str, Found] = {}
         for code in codes:
-            for item in self._find(self._detectors[code], text):
-                found.setdefault(item.flag.id, item)
+            # English typo correction only for English: "cardiaco" is not a typo of "cardiac".
+            correct = code != "en" or language == "en"
+            for item in self._find(self._detectors[code], text, correct):
+                found.setdefault(item.flag.id, replace(item, language=code))
         if not found:
             return None
         order = {tier: i for i, tier in enumerate(TIERS)}
         ranked = sorted(found.values(), key=lambda f: order[f.flag.tier])
         cards = tuple(f for f in ranked if f.flag.tier != ADVICE)
         advice = tuple(f for f in ranked if f.flag.tier == ADVICE)
-        return SafetyFinding(cards[0].flag.tier if cards else None, cards, advice, codes[0])
+        # The card speaks the language of the words that raised the most serious flag.
+        spoken = cards[0].language if cards and language == "en" else language
+        return SafetyFinding(cards[0].flag.tier if cards else None, cards, advice, spoken)
 
-    def _find(self, detector: _Detector, text: str) -> list[Found]:
+    def _find(self, detector: _Detector, text: str, correct: bool = True) -> list[Found]:
         tokens = Tokens.of(text, detector.context.terminators, detector.english)
         if not tokens.words:
             return []
         blank = detector.context.blanks(tokens)
-        occurrences = detector.lexicon.find(tokens, blank)
+        occurrences = detector.lexicon.find(tokens, blank, correct)
         if not occurrences:
             return []
         covered = detector.context.covering(tokens, blank, occurrences)
