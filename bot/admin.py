@@ -1,7 +1,10 @@
-"""Admin commands (/reload, /stats, /report) and messages to the admins.
+"""Admin commands (/reload, /stats, /report), /whoami, and messages to the admins.
 
-Admins are the Telegram user ids in BOT_ADMIN_IDS. Anyone else gets exactly the reply an
-unknown command gets, so the commands reveal nothing; they are not in the command menu.
+Admins are the Telegram user ids in BOT_ADMIN_IDS, and the commands work only in a private
+chat with one of them (a report quotes users' questions: it must never land in a group).
+Anyone else, or anywhere else, gets exactly the reply an unknown command gets (silence in
+groups), so the commands reveal nothing; they are not in the command menu. /whoami, in private
+chats only, tells anyone their numeric user id: how a maintainer finds theirs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from functools import partial, wraps
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -28,9 +32,16 @@ WEEK = 7 * 86400
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """An admin, in a private chat with the bot."""
     settings: Settings = context.bot_data["settings"]
     user = update.effective_user
-    return user is not None and user.id in settings.admin_ids
+    chat = update.effective_chat
+    return (
+        user is not None
+        and user.id in settings.admin_ids
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+    )
 
 
 def admin_reply(text: str) -> Reply:
@@ -57,6 +68,16 @@ def admin_only(handler: Handler) -> Handler:
             await unknown_command(update, context)
 
     return guarded
+
+
+async def whoami_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell a user their numeric Telegram id, for BOT_ADMIN_IDS (private chats only)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.chat.type != ChatType.PRIVATE:
+        return
+    text = engine_of(context).knowledge.text("whoami", id=str(user.id))
+    await send_reply(message, engine_of(context), admin_reply(text), quote=False)
 
 
 @admin_only
