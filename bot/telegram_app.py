@@ -32,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -111,28 +111,17 @@ class RedactToken(logging.Filter):
         return True
 
 
-class RetryLoopLines(logging.Filter):
-    """python-telegram-bot's network retry loop, as one line per try and no tracebacks.
-
-    Its "Retrying" lines are DEBUG; at start-up they are the only sign that Telegram cannot be
-    reached, so they become one WARNING line each. A failure it gives up on is raised to
-    `run`, which says it in one line, so the loop's own traceback is left out.
-    """
+class OneLineFailures(logging.Filter):
+    """python-telegram-bot's network retry loop logs a failure it gives up on with a traceback;
+    `run` says the same in one line, so the loop's record is cut to one line too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "Retrying" in message:
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg = "Telegram not reachable yet, retrying: " + message.split(":", 1)[-1]
-            record.args = None
-            return True
         if record.exc_info:
-            error = record.exc_info[1]
-            record.msg = f"{message.split(':', 1)[0]}: gave up: {error!s}"
+            message = record.getMessage().split(":", 1)[0]
+            record.msg = f"{message}: gave up: {record.exc_info[1]!s}"
             record.args = None
             record.exc_info = None
-            return True
-        return record.levelno >= logging.INFO
+        return True
 
 
 def setup_logging(token: str | None) -> None:
@@ -145,9 +134,9 @@ def setup_logging(token: str | None) -> None:
     # httpx logs every request URL at INFO, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    loop_log = logging.getLogger("telegram.ext._utils.networkloop")
-    loop_log.setLevel(logging.DEBUG)
-    loop_log.filters[:] = [RetryLoopLines()]
+    # python-telegram-bot's utility modules (the network retry loop among them) log as
+    # "telegram.ext" itself; its Application and Updater log as children, untouched by this.
+    logging.getLogger("telegram.ext").filters[:] = [OneLineFailures()]
     install_excepthook(token)
 
 
@@ -299,7 +288,18 @@ class PerChatOrder(BaseUpdateProcessor):
 
 
 class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """The Application, with a stop that fits a container's 10 seconds."""
+    """The Application: one log line per failed try at start, a stop that fits 10 seconds."""
+
+    _tries = 0
+
+    async def initialize(self) -> None:
+        """Called once per try by run_polling / run_webhook's bootstrap retries."""
+        self._tries += 1
+        try:
+            await super().initialize()
+        except (NetworkError, RetryAfter) as exc:  # not InvalidToken: that one is final
+            log.warning("Telegram not reachable yet (try %d: %s); retrying", self._tries, exc)
+            raise
 
     async def stop(self) -> None:
         processor = self.update_processor

@@ -363,11 +363,13 @@ class Running:
 def _env(tmp_path: Path, base_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
     env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=base_url,
-        BOT_DATA_DIR=str(tmp_path / "data"),
-        PYTHONUNBUFFERED="1",
-        **extra,
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": base_url,
+            "BOT_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
     )
     return env
 
