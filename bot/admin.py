@@ -18,12 +18,17 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.handlers import engine_of, recorder_of, send_reply, unknown_command, with_retries
-from bot.reloader import Reloader
+from bot.handlers import (
+    Context,
+    engine_of,
+    recorder_of,
+    send_reply,
+    unknown_command,
+    with_retries,
+)
 from bot.replies import Part, Reply
 from bot.report import build_report
 
@@ -31,9 +36,9 @@ log = logging.getLogger("bot.admin")
 WEEK = 7 * 86400
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_admin(update: Update, context: Context) -> bool:
     """An admin, in a private chat with the bot."""
-    settings: Settings = context.bot_data["settings"]
+    settings = context.bot_data.settings
     user = update.effective_user
     chat = update.effective_chat
     return (
@@ -48,20 +53,20 @@ def admin_reply(text: str) -> Reply:
     return Reply("smalltalk", "admin", (Part("text", text),))
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _reply(update: Update, context: Context, text: str) -> None:
     message = update.effective_message
     if message is not None:
         await send_reply(message, engine_of(context), admin_reply(text), quote=False)
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def admin_only(handler: Handler) -> Handler:
     """Run the handler for admins; answer anyone else exactly like an unknown command."""
 
     @wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def guarded(update: Update, context: Context) -> None:
         if is_admin(update, context):
             await handler(update, context)
         else:
@@ -70,7 +75,7 @@ def admin_only(handler: Handler) -> Handler:
     return guarded
 
 
-async def whoami_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def whoami_command(update: Update, context: Context) -> None:
     """Tell a user their numeric Telegram id, for BOT_ADMIN_IDS (private chats only)."""
     message = update.effective_message
     user = update.effective_user
@@ -81,15 +86,18 @@ async def whoami_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @admin_only
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_command(update: Update, context: Context) -> None:
     """Reload the knowledge base now and say how it went (admins only)."""
-    reloader: Reloader = context.bot_data["reloader"]
+    reloader = context.bot_data.reloader
+    if reloader is None:
+        await _reply(update, context, "Live reload is not set up in this process.")
+        return
     outcome = await reloader.reload()
     await _reply(update, context, outcome.message())
 
 
 @admin_only
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: Context) -> None:
     """Show reply counts since start and in the last 7 days (admins only)."""
     recorder = recorder_of(context)
     hours = (time.time() - recorder.started) / 3600
@@ -106,7 +114,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 @admin_only
-async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report_command(update: Update, context: Context) -> None:
     """Send the short maintainers' report for the last 7 days (admins only)."""
     store = recorder_of(context).store
     if store is None:

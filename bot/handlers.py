@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 from telegram import (
@@ -41,9 +41,11 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ExtBot
 
+from bot.config import Settings
 from bot.engine import Engine
+from bot.reloader import Reloader
 from bot.replies import Part, Reply, Topic
 from bot.store import Recorder
 
@@ -131,18 +133,77 @@ def decode(data: str | None) -> Button | None:
     return None
 
 
+# --- shared state, typed ----------------------------------------------------------------------
+
+
+@dataclass
+class BotState:
+    """What the handlers share: python-telegram-bot's `bot_data`, as one typed object.
+
+    python-telegram-bot creates it with no arguments (`ContextTypes(bot_data=BotState)`);
+    `build_application` fills it in before the first update.
+    """
+
+    current_engine: Engine | None = None
+    current_settings: Settings | None = None
+    recorder: Recorder = field(default_factory=lambda: Recorder(None))
+    reloader: Reloader | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine serving now (live reload swaps it between updates)."""
+        assert self.current_engine is not None, "build_application sets the engine"
+        return self.current_engine
+
+    @property
+    def settings(self) -> Settings:
+        assert self.current_settings is not None, "build_application sets the settings"
+        return self.current_settings
+
+    def engine_slot(self) -> MutableMapping[str, Any]:
+        """The one key, "engine", that `Reloader` swaps a new engine into."""
+        return _EngineSlot(self)
+
+
+class _EngineSlot(MutableMapping[str, Any]):
+    def __init__(self, state: BotState) -> None:
+        self.state = state
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "engine":
+            raise KeyError(key)
+        return self.state.engine
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key != "engine" or not isinstance(value, Engine):
+            raise KeyError(key)
+        self.state.current_engine = value
+
+    def __delitem__(self, key: str) -> None:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["engine"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+# The handlers' context: bot_data is a BotState, the rest as python-telegram-bot's default.
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
-def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
+def engine_of(context: Context) -> Engine:
     """The engine serving now (live reload swaps it between updates)."""
-    engine: Engine = context.bot_data["engine"]
-    return engine
+    return context.bot_data.engine
 
 
-def recorder_of(context: ContextTypes.DEFAULT_TYPE) -> Recorder:
-    recorder: Recorder = context.bot_data["recorder"]
-    return recorder
+def recorder_of(context: Context) -> Recorder:
+    return context.bot_data.recorder
 
 
 def not_delivered(exc: BaseException) -> bool:
@@ -314,7 +375,7 @@ def question_text(message: Message) -> str | None:
 
 
 async def answer_question(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, question: str, *, quote: bool
+    message: Message, context: Context, question: str, *, quote: bool
 ) -> None:
     """Answer a question from the engine, record what maintainers learn from, and send it.
 
@@ -333,7 +394,7 @@ def text_reply(engine: Engine, key: str, kind: str = "smalltalk", **values: str)
 
 async def send_text(
     message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     key: str | None,
     *,
     quote: bool,
@@ -402,41 +463,39 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 # --- commands ------------------------------------------------------------------------------
 
 
-async def _command_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str | None, **values: str
-) -> None:
+async def _command_text(update: Update, context: Context, key: str | None, **values: str) -> None:
     message = update.effective_message
     if message is not None:
         await send_text(message, context, key, quote=not is_private(message), **values)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Send the welcome when /start is issued."""
     await _command_text(update, context, "welcome")
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """Explain how to ask when /help is issued."""
     await _command_text(update, context, "help")
 
 
-async def source_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def source_command(update: Update, context: Context) -> None:
     """Say where the answers come from when /source is issued."""
     await _command_text(update, context, "source")
 
 
-async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def privacy_command(update: Update, context: Context) -> None:
     """Say what is stored, and for how long, when /privacy is issued."""
-    days = str(context.bot_data["settings"].retention_days)
+    days = str(context.bot_data.settings.retention_days)
     await _command_text(update, context, "privacy", days=days)
 
 
-async def disclaimer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def disclaimer_command(update: Update, context: Context) -> None:
     """Show the medical disclaimer when /disclaimer is issued."""
     await _command_text(update, context, None)
 
 
-async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topics_command(update: Update, context: Context) -> None:
     """List the topics as buttons, a page at a time, when /topics is issued."""
     message = update.effective_message
     if message is None:
@@ -451,7 +510,7 @@ async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """Answer the question after /ask (works in groups whatever the privacy mode)."""
     message = update.effective_message
     if message is None:
@@ -463,7 +522,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer_question(message, context, question, quote=not is_private(message))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """Answer an unknown command in a private chat; stay silent in groups."""
     message = update.effective_message
     if message is not None and is_private(message):
@@ -473,7 +532,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- messages, buttons, inline -------------------------------------------------------------
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """Answer a text or a caption: any in private chats, addressed ones in groups."""
     message = update.effective_message
     if message is None:
@@ -496,7 +555,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_question(message, context, question, quote=True)
 
 
-async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_non_text(update: Update, context: Context) -> None:
     """Ask for text when a sticker, an uncaptioned photo, a voice note… arrives privately."""
     message = update.effective_message
     if message is not None and is_private(message):
@@ -532,7 +591,7 @@ def _chat_type(query: CallbackQuery) -> str:
     return "inline" if query.inline_message_id else "unknown"
 
 
-async def on_topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_topic_button(update: Update, context: Context) -> None:
     """A topic or clarify choice: answer the tap, then send that entry."""
     query = update.callback_query
     if query is None:
@@ -553,7 +612,7 @@ async def on_topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send_parts(query.get_bot(), target, engine.renderer.html(reply), keyboard(reply))
 
 
-async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_vote_button(update: Update, context: Context) -> None:
     """👍 / 👎: thank the user, record one vote per user per answer (no user id is kept)."""
     query = update.callback_query
     if query is None:
@@ -576,7 +635,7 @@ async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def on_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_page_button(update: Update, context: Context) -> None:
     """Another page of /topics: the same message shows it."""
     query = update.callback_query
     if query is None:
@@ -593,7 +652,7 @@ async def on_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         log.warning("could not show another page of topics: %s", exc)
 
 
-async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stale_button(update: Update, context: Context) -> None:
     """Any other button data: an old button, or data this bot never sent."""
     query = update.callback_query
     if query is not None:
@@ -628,7 +687,7 @@ def _inline_title(engine: Engine, reply: Reply) -> tuple[str, str]:
     return "Remedial massage FAQ", reply.parts[0].text[:100] if reply.parts else ""
 
 
-async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_inline(update: Update, context: Context) -> None:
     """Offer the best matches (or topics, for an empty query) as shareable articles."""
     query = update.inline_query
     if query is None:
@@ -680,7 +739,7 @@ def _where(update: object) -> str:
     return "an update"
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """One WARNING line for what one chat did (blocked us, left, a stale message); the
     traceback only for what looks like a bug. The bot keeps running."""
     error = context.error

@@ -40,6 +40,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -49,6 +50,7 @@ from telegram.ext import (
 from bot import admin, handlers
 from bot.config import Settings
 from bot.engine import Engine
+from bot.handlers import BotState
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.reloader import Reloader
 from bot.store import Recorder, Store
@@ -328,21 +330,21 @@ async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> N
         await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
     except TelegramError as exc:  # the menu is a convenience: the bot answers without it
         log.warning("could not set the command menu (%s); carrying on without it", exc)
-    data = application.bot_data
-    data["tasks"] = [
-        asyncio.create_task(data["reloader"].run(), name="knowledge-reload"),
-        asyncio.create_task(_prune_forever(data["recorder"]), name="retention-prune"),
-    ]
-    log.info("bot @%s started with %d entries", bot.username, len(data["engine"].knowledge.entries))
+    state: BotState = application.bot_data
+    if state.reloader is not None:
+        state.tasks.append(asyncio.create_task(state.reloader.run(), name="knowledge-reload"))
+    state.tasks.append(asyncio.create_task(_prune_forever(state.recorder), name="retention-prune"))
+    log.info("bot @%s started with %d entries", bot.username, len(state.engine.knowledge.entries))
 
 
 async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Stop the background tasks, finish the queued writes and close the store."""
-    for task in application.bot_data.get("tasks", []):
+    state: BotState = application.bot_data
+    for task in state.tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await asyncio.to_thread(application.bot_data["recorder"].close)
+    await asyncio.to_thread(state.recorder.close)
 
 
 async def _prune_forever(recorder: Recorder) -> None:
@@ -371,6 +373,7 @@ def build_application(
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .application_class(BotApplication)
+        .context_types(ContextTypes(bot_data=BotState))
         .token(settings.token)
         .base_url(settings.base_url)
         .defaults(
@@ -392,16 +395,19 @@ def build_application(
         # only here (the handlers never retry one), so one reply is tried at most 3 times.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=AIO_RETRIES))
     application = builder.build()
-    data = application.bot_data
-    data["engine"] = engine
-    data["settings"] = settings
-    data["recorder"] = Recorder(store)
+    state: BotState = application.bot_data
+    state.current_engine = engine
+    state.current_settings = settings
+    state.recorder = Recorder(store)
 
     async def notify(text: str) -> None:
-        await admin.notify_admins(application.bot, settings, data["engine"], text)
+        await admin.notify_admins(application.bot, settings, state.engine, text)
 
-    data["reloader"] = Reloader(
-        knowledge_dir or settings.knowledge_dir, data, notify, settings.reload_seconds
+    state.reloader = Reloader(
+        knowledge_dir or settings.knowledge_dir,
+        state.engine_slot(),
+        notify,
+        settings.reload_seconds,
     )
 
     new = filters.UpdateType.MESSAGE  # edited messages never trigger a second answer

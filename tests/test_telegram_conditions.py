@@ -473,3 +473,15 @@ async def test_topics_are_paged_within_telegrams_keyboard_limits(
     (edit,) = api.sent("editMessageReplyMarkup")
     page2 = [b for row in edit["reply_markup"]["inline_keyboard"] for b in row]
     assert page2[0]["callback_data"] == f"t:{many[TOPICS_PER_PAGE].id}"
+
+
+async def test_bot_state_is_typed(bot: Any, engine: Engine) -> None:
+    from bot.handlers import BotState
+
+    app, _ = bot
+    state = app.bot_data
+    assert isinstance(state, BotState)
+    assert state.engine is engine and state.settings.admin_ids == {ADMIN}
+    slot = state.engine_slot()  # what live reload swaps a new engine into
+    slot["engine"] = Engine(engine.knowledge)
+    assert state.engine is not engine
