@@ -114,11 +114,14 @@ class RedactToken(logging.Filter):
 
 
 class OneLineFailures(logging.Filter):
-    """python-telegram-bot's network retry loop logs a failure it gives up on with a traceback;
-    `run` says the same in one line, so the loop's record is cut to one line too."""
+    """python-telegram-bot's network retry loop logs a failure it gives up on with a traceback.
+    `run` reports a rejected token in one line itself, so that record is left out; any other
+    is cut to one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info:
+            if isinstance(record.exc_info[1], InvalidToken):
+                return False
             message = record.getMessage().split(":", 1)[0]
             record.msg = f"{message}: gave up: {record.exc_info[1]!s}"
             record.args = None

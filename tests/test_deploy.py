@@ -49,3 +49,17 @@ def test_running_needs_only_runtime_dependencies() -> None:
         assert tool not in runtime
     assert "pip install ." in README  # the runtime-only install, beside the test install
     assert "pip install -e '.[test]'" in README
+
+
+def test_run_help_shows_the_webhook_defaults() -> None:
+    result = subprocess.run(
+        [sys.executable, "run_bot.py", "run", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    text = " ".join(result.stdout.split())
+    for default in ("(default: 127.0.0.1)", "(default: 8443)", "(default: telegram)"):
+        assert default in text
+    assert "443, 80, 88 and 8443" in text and "--url-path" in text

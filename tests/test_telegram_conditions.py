@@ -7,6 +7,7 @@ Each test is a defect the issue lists, reproduced by feeding updates the way Tel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import threading
@@ -260,6 +261,26 @@ async def test_a_persistent_429_is_tried_a_few_times_not_sixteen(engine: Engine)
         await app.shutdown()
 
 
+async def test_only_requests_that_did_not_arrive_are_retried() -> None:
+    import httpx
+    from telegram.error import TimedOut
+
+    from bot.handlers import with_retries
+
+    for cause, tries in ((httpx.ConnectTimeout("c"), 2), (httpx.ReadTimeout("r"), 1)):
+        calls: list[int] = []
+
+        async def send(cause: Exception = cause, calls: list[int] = calls) -> str:
+            calls.append(1)
+            if len(calls) == 1:
+                raise TimedOut("Timed out") from cause
+            return "ok"
+
+        with contextlib.suppress(TimedOut):
+            await with_retries(send)
+        assert len(calls) == tries, cause
+
+
 async def test_send_message_waits_longer_before_a_read_timeout(bot: Any) -> None:
     app, api = bot
     seen: list[Any] = []
@@ -298,6 +319,16 @@ async def test_mention_of_another_bot_with_our_name_as_prefix_is_not_ours(bot: A
         app, api, "message", api.message(GROUP, "@Massage_FAQ_Bot will it hurt?", chat_type="group")
     )
     assert "vigorous or gentle" in api.sent()[0]["text"]  # any case of our exact name
+
+
+async def test_without_entities_the_name_must_be_a_whole_word(bot: Any) -> None:
+    app, api = bot
+    for text in ("@massage_faq_bot_v2 will it hurt?", "hey @massage_faq_bot, will it hurt?"):
+        message = api.message(GROUP, text, chat_type="supergroup")
+        message.pop("entities", None)  # a forward or an old client: no entities at all
+        await feed(app, api, "message", message)
+    (sent,) = api.sent()
+    assert "vigorous or gentle" in sent["text"]
 
 
 async def test_text_mention_of_the_bot_is_answered(bot: Any) -> None:
