@@ -242,6 +242,10 @@ class PerChatOrder(BaseUpdateProcessor):
                     continue
                 try:
                     await self._run(item.coroutine)
+                except asyncio.CancelledError:
+                    if not item.done.done():  # its waiting task must not wait forever
+                        item.done.set_result(None)
+                    raise
                 except Exception as exc:  # the waiting task re-raises it to the Application
                     item.done.set_exception(exc)
                 else:

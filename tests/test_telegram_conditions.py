@@ -193,6 +193,38 @@ async def test_a_groups_backlog_is_capped_oldest_dropped_with_a_log_line(
     assert sum("dropped" in r.getMessage() for r in caplog.records) == 6
 
 
+async def test_shutdown_drops_stale_waiting_updates_and_cancels_stuck_ones(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api = FakeBotAPI()
+    processor = PerChatOrder(8)
+    ran: list[str] = []
+
+    async def stuck() -> None:
+        await asyncio.Event().wait()  # e.g. a long flood wait
+
+    async def work(name: str) -> None:
+        await asyncio.sleep(0.005)  # long enough for the next two to queue behind it
+        ran.append(name)
+
+    chat = lambda: _update(api, GROUP, "supergroup")  # noqa: E731
+    # The first task drains the chat: it runs its own update, then the next task's (stuck).
+    tasks = [asyncio.create_task(processor.process_update(chat(), work("first")))]
+    await asyncio.sleep(0)
+    tasks.append(asyncio.create_task(processor.process_update(chat(), stuck())))
+    tasks.append(asyncio.create_task(processor.process_update(chat(), work("queued"))))
+    tasks.append(asyncio.create_task(processor.process_update(_update(api, 5), stuck())))
+    await asyncio.sleep(0.01)
+    with caplog.at_level(logging.WARNING, logger="bot.telegram"):
+        processor.begin_shutdown()  # nothing is older than a few seconds yet: all kept
+        await processor.cancel_after(0.05)
+        _, pending = await asyncio.wait(tasks, timeout=2)
+    assert not pending  # no update is left waiting: the Application's stop can finish
+    assert ran == ["first"]  # the queued one was dropped with its cancelled chat, not run
+    assert processor.waiting() == 0
+    assert any("cancelling 2" in r.getMessage() for r in caplog.records)
+
+
 # --- 3. admin commands only in private chats ----------------------------------------------
 
 
