@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -452,6 +453,27 @@ def build_application(
     return application
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram sends webhooks to
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse this webhook URL, or None. Checked before start-up, where
+    set_webhook's refusal would otherwise be retried for ever."""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port or 443
+    except ValueError:
+        return f"--webhook-url {url!r} is not a URL"
+    if parsed.scheme != "https" or not parsed.hostname:
+        return f"--webhook-url must be a public https:// URL (Telegram requires HTTPS), not {url!r}"
+    if port not in WEBHOOK_PORTS:
+        return (
+            f"--webhook-url uses port {port}; Telegram sends webhooks to ports 443, 80, 88 and "
+            "8443 only (run the bot behind a reverse proxy on one of them)"
+        )
+    return None
+
+
 def _fail(message: str, token: str | None) -> int:
     print(f"run_bot.py: {redact(message, token)}", file=sys.stderr)
     return 2
@@ -473,6 +495,9 @@ def run(settings: Settings, knowledge_dir: Path, args: argparse.Namespace) -> in
         return 2
     token = settings.token
     setup_logging(token)
+    refused = webhook_url_problem(args.webhook_url) if args.webhook_url else None
+    if refused:
+        return _fail(refused, token)
     if args.webhook_url and not settings.webhook_secret:
         return _fail(
             "webhook mode needs TELEGRAM_WEBHOOK_SECRET (a long random string of A-Z, a-z, "

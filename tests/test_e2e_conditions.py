@@ -104,17 +104,27 @@ def test_a_failing_command_menu_does_not_end_the_process(tmp_path: Path) -> None
     assert "command menu" in bot.output and "Traceback" not in bot.output
 
 
-def test_a_webhook_secret_telegram_refuses_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "secret", "named"),
+    [
+        ("https://bot.example.invalid/telegram", "not ok!", "TELEGRAM_WEBHOOK_SECRET"),
+        ("http://bot.example.invalid/telegram", "ok-secret", "https"),
+        ("https://bot.example.invalid:8080/telegram", "ok-secret", "443, 80, 88 and 8443"),
+    ],
+)
+def test_a_webhook_setting_telegram_refuses_is_one_line(
+    tmp_path: Path, url: str, secret: str, named: str
+) -> None:
     result = subprocess.run(
-        [sys.executable, "run_bot.py", "--webhook-url", "https://bot.example.invalid/telegram"],
+        [sys.executable, "run_bot.py", "--webhook-url", url],
         cwd=ROOT,
-        env=_env(tmp_path, "http://127.0.0.1:9/bot", TELEGRAM_WEBHOOK_SECRET="not ok!"),
+        env=_env(tmp_path, "http://127.0.0.1:9/bot", TELEGRAM_WEBHOOK_SECRET=secret),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
-    assert "TELEGRAM_WEBHOOK_SECRET" in result.stderr
+    assert named in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
