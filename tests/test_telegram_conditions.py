@@ -548,3 +548,43 @@ async def test_bot_state_is_typed(bot: Any, engine: Engine) -> None:
     slot = state.engine_slot()  # what live reload swaps a new engine into
     slot["engine"] = Engine(engine.knowledge)
     assert state.engine is not engine
+
+
+def test_button_codec_round_trips_within_64_bytes() -> None:
+    from bot.handlers import ChoiceButton, PageButton, TopicButton, VoteButton, decode, encode
+
+    longest = "a" * 40  # the schema's longest entry id
+    for button in (
+        TopicButton(longest),
+        ChoiceButton(10**15 - 1, longest),
+        VoteButton(True, longest),
+        VoteButton(False, "massage-oil"),
+        PageButton(3),
+    ):
+        data = encode(button)
+        assert len(data.encode()) <= 64 and decode(data) == button
+    for forged in ("", "t:", "t:Bad Id", "c:-1:x", "c:" + "9" * 16 + ":x", "f:x:oil", "p:99999"):
+        assert decode(forged) is None
+
+
+def test_a_version_1_database_gets_the_voter_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "bot.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL NOT NULL, outcome TEXT NOT NULL,"
+        " question TEXT, entry_id TEXT, score REAL, chat_type TEXT, parent INTEGER);"
+        "INSERT INTO events (at, outcome, question) VALUES (1e9, 'fallback', 'kept');"
+        "PRAGMA user_version=1;"
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    store.record("up", entry_id="massage-oil", voter="1:2:3")
+    store.record("down", entry_id="massage-oil", voter="1:2:3")
+    assert [(e.outcome, e.question) for e in store.events()] == [
+        ("fallback", "kept"),
+        ("down", None),
+    ]
+    store.close()
