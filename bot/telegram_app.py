@@ -202,6 +202,7 @@ class PerChatOrder(BaseUpdateProcessor):
         self._running: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self.dropped = 0
+        self._drops: dict[int, int] = {}  # chat -> updates dropped since its queue was empty
 
     def waiting(self) -> int:
         return sum(len(q) for q in self._chats.values())
@@ -257,18 +258,30 @@ class PerChatOrder(BaseUpdateProcessor):
                 self._drop(chat_id, queue.popleft(), "shutting down")
             if self._chats.get(chat_id) is queue:
                 del self._chats[chat_id]
+            self._sum_up(chat_id)
 
     def _drop(self, chat_id: int, item: _Waiting, why: str) -> None:
+        """Drop a waiting update. The first drop in a chat is logged at once; the rest are
+        counted and summed up in one line when the chat's queue is empty again."""
         _discard(item.coroutine)
         if not item.done.done():
             item.done.set_result(None)
         self.dropped += 1
-        log.warning(
-            "chat %s: dropped an update that waited %.1f s (%s)",
-            chat_id,
-            time.monotonic() - item.arrived,
-            why,
-        )
+        count = self._drops[chat_id] = self._drops.get(chat_id, 0) + 1
+        if count == 1:
+            log.warning(
+                "chat %s: dropped an update that waited %.1f s (%s)",
+                chat_id,
+                time.monotonic() - item.arrived,
+                why,
+            )
+        if chat_id not in self._chats:  # nothing left to drain: sum up now
+            self._sum_up(chat_id)
+
+    def _sum_up(self, chat_id: int) -> None:
+        count = self._drops.pop(chat_id, 0)
+        if count > 1:
+            log.warning("chat %s: dropped %d updates in all", chat_id, count)
 
     def begin_shutdown(self) -> None:
         """Stop starting old work: drop waiting updates older than STALE_AT_STOP seconds."""
