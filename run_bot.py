@@ -2,8 +2,9 @@
 """Entry point: `python run_bot.py [run|console|ask|check|eval] ...`; see --help."""
 
 import sys
+from pathlib import Path
 
 from bot.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(root=Path(__file__).resolve().parent))

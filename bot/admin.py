@@ -1,7 +1,10 @@
-"""Admin commands (/reload, /stats, /report) and messages to the admins.
+"""Admin commands (/reload, /stats, /report), /whoami, and messages to the admins.
 
-Admins are the Telegram user ids in BOT_ADMIN_IDS. Anyone else gets exactly the reply an
-unknown command gets, so the commands reveal nothing; they are not in the command menu.
+Admins are the Telegram user ids in BOT_ADMIN_IDS, and the commands work only in a private
+chat with one of them (a report quotes users' questions: it must never land in a group).
+Anyone else, or anywhere else, gets exactly the reply an unknown command gets (silence in
+groups), so the commands reveal nothing; they are not in the command menu. /whoami, in private
+chats only, tells anyone their numeric user id: how a maintainer finds theirs.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ from functools import partial, wraps
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.handlers import engine_of, recorder_of, send_reply, unknown_command, with_retries
-from bot.reloader import Reloader
+from bot.handlers import (
+    Context,
+    engine_of,
+    recorder_of,
+    send_reply,
+    unknown_command,
+    with_retries,
+)
 from bot.replies import Part, Reply
 from bot.report import build_report
 
@@ -27,30 +36,37 @@ log = logging.getLogger("bot.admin")
 WEEK = 7 * 86400
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    settings: Settings = context.bot_data["settings"]
+def is_admin(update: Update, context: Context) -> bool:
+    """An admin, in a private chat with the bot."""
+    settings = context.bot_data.settings
     user = update.effective_user
-    return user is not None and user.id in settings.admin_ids
+    chat = update.effective_chat
+    return (
+        user is not None
+        and user.id in settings.admin_ids
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+    )
 
 
 def admin_reply(text: str) -> Reply:
     return Reply("smalltalk", "admin", (Part("text", text),))
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _reply(update: Update, context: Context, text: str) -> None:
     message = update.effective_message
     if message is not None:
         await send_reply(message, engine_of(context), admin_reply(text), quote=False)
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def admin_only(handler: Handler) -> Handler:
     """Run the handler for admins; answer anyone else exactly like an unknown command."""
 
     @wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def guarded(update: Update, context: Context) -> None:
         if is_admin(update, context):
             await handler(update, context)
         else:
@@ -59,16 +75,29 @@ def admin_only(handler: Handler) -> Handler:
     return guarded
 
 
+async def whoami_command(update: Update, context: Context) -> None:
+    """Tell a user their numeric Telegram id, for BOT_ADMIN_IDS (private chats only)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.chat.type != ChatType.PRIVATE:
+        return
+    text = engine_of(context).knowledge.text("whoami", id=str(user.id))
+    await send_reply(message, engine_of(context), admin_reply(text), quote=False)
+
+
 @admin_only
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_command(update: Update, context: Context) -> None:
     """Reload the knowledge base now and say how it went (admins only)."""
-    reloader: Reloader = context.bot_data["reloader"]
+    reloader = context.bot_data.reloader
+    if reloader is None:
+        await _reply(update, context, "Live reload is not set up in this process.")
+        return
     outcome = await reloader.reload()
     await _reply(update, context, outcome.message())
 
 
 @admin_only
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: Context) -> None:
     """Show reply counts since start and in the last 7 days (admins only)."""
     recorder = recorder_of(context)
     hours = (time.time() - recorder.started) / 3600
@@ -85,7 +114,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 @admin_only
-async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report_command(update: Update, context: Context) -> None:
     """Send the short maintainers' report for the last 7 days (admins only)."""
     store = recorder_of(context).store
     if store is None:

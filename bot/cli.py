@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from bot.config import ConfigError, Settings, load_dotenv
+from bot.config import ConfigError, Settings, load_dotenv, project_root
 from bot.engine import Engine
 from bot.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
 
@@ -35,16 +35,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the Telegram bot (the default)")
+    run = sub.add_parser(
+        "run",
+        help="run the Telegram bot (the default)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Run the Telegram bot: long polling, or a webhook with --webhook-url. "
+        "'python run_bot.py [options]' is the same as 'python run_bot.py run [options]'.",
+    )
     run.add_argument(
         "--drop-pending",
         action="store_true",
         help="skip updates that arrived while the bot was down",
     )
-    run.add_argument("--webhook-url", help="use a webhook at this public URL instead of polling")
-    run.add_argument("--listen", default="127.0.0.1", help="webhook listen address")
-    run.add_argument("--port", type=int, default=8443, help="webhook listen port")
-    run.add_argument("--url-path", default="telegram", help="webhook path")
+    run.add_argument(
+        "--webhook-url",
+        help="use a webhook at this public HTTPS URL instead of polling (Telegram accepts "
+        "ports 443, 80, 88 and 8443); needs TELEGRAM_WEBHOOK_SECRET",
+    )
+    run.add_argument(
+        "--listen", default="127.0.0.1", help="webhook: the local address to listen on"
+    )
+    run.add_argument("--port", type=int, default=8443, help="webhook: the local port")
+    run.add_argument(
+        "--url-path",
+        default="telegram",
+        help="webhook: the local path requests arrive at (the path your proxy forwards to)",
+    )
 
     sub.add_parser("console", help="chat with the bot locally, no Telegram needed")
 
@@ -80,9 +96,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings() -> Settings:
-    load_dotenv()
-    return Settings.from_env()
+def _settings(root: Path) -> Settings:
+    load_dotenv(root / ".env")
+    return Settings.from_env(root=root)
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """`run_bot.py [--knowledge DIR] [run options]` means `run_bot.py ... run [run options]`."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--knowledge":
+            i += 2
+        elif argv[i].startswith("--knowledge="):
+            i += 1
+        else:
+            break
+    if i >= len(argv) or (argv[i].startswith("-") and argv[i] not in ("-h", "--help")):
+        return [*argv[:i], "run", *argv[i:]]
+    return argv  # a command (or a mistyped one, which argparse names), or --help
 
 
 def _knowledge_dir(args: argparse.Namespace, settings: Settings) -> Path:
@@ -108,17 +139,20 @@ def main(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    root: Path | None = None,
 ) -> int:
+    """Run one command. `root` is the project folder (run_bot.py's): .env and relative
+    KNOWLEDGE_DIR / BOT_DATA_DIR are found there, whatever the current directory."""
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_with_default_command(list(sys.argv[1:] if argv is None else argv)))
     try:
-        settings = _settings()
+        settings = _settings(root or project_root())
     except ConfigError as exc:
         print(f"{PROG}: {exc}", file=err)
         return 2
-    command = args.command or "run"
+    command = args.command
     directory = _knowledge_dir(args, settings)
 
     if command == "check":

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+# What Telegram accepts as a webhook secret_token (setWebhook): 1-256 of A-Z a-z 0-9 _ -
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def project_root() -> Path:
+    """The checkout this package runs from (where knowledge/ is), else the current directory.
+
+    `run_bot.py` passes its own folder instead, so an installed package finds the project too.
+    """
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "knowledge").is_dir() else Path.cwd()
+
+
+def _path(value: str, default: str, root: Path) -> Path:
+    """A setting's path; relative paths are taken from the project, not the current directory."""
+    path = Path(value.strip() or default).expanduser()
+    return path if path.is_absolute() else root / path
 
 
 class ConfigError(ValueError):
@@ -27,8 +45,9 @@ class Settings:
     flood_limit: bool = True  # off only to measure raw throughput against a local stand-in
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> Settings:
         env = os.environ if env is None else env
+        root = project_root() if root is None else root
         admins: set[int] = set()
         for part in env.get("BOT_ADMIN_IDS", "").replace(" ", "").split(","):
             if not part:
@@ -49,21 +68,29 @@ class Settings:
         flood = env.get("BOT_FLOOD_LIMIT", "on").strip().casefold() or "on"
         if flood not in ("on", "off"):
             raise ConfigError("BOT_FLOOD_LIMIT must be 'on' or 'off'")
+        secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET may use only A-Z, a-z, 0-9, _ and -, 1 to 256 of them "
+                "(Telegram refuses anything else)"
+            )
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             base_url=env.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL,
-            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or "knowledge"),
-            data_dir=Path(env.get("BOT_DATA_DIR", "").strip() or "data"),
+            knowledge_dir=_path(env.get("KNOWLEDGE_DIR", ""), "knowledge", root),
+            data_dir=_path(env.get("BOT_DATA_DIR", ""), "data", root),
             admin_ids=frozenset(admins),
-            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
+            webhook_secret=secret,
             retention_days=int(retention),
             reload_seconds=reload_seconds,
             flood_limit=flood == "on",
         )
 
 
-def load_dotenv(path: Path = Path(".env")) -> None:
-    """Read KEY=VALUE lines from a .env file into the environment, never overriding it."""
+def load_dotenv(path: Path | None = None) -> None:
+    """Read KEY=VALUE lines from the project's .env file into the environment, never
+    overriding it."""
+    path = project_root() / ".env" if path is None else path
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):

@@ -10,12 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import inspect
 import logging
 import re
 import sys
+import threading
+import time
 import traceback
+from collections import deque
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -24,7 +32,8 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -32,6 +41,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -41,6 +51,7 @@ from telegram.ext import (
 from bot import admin, handlers
 from bot.config import Settings
 from bot.engine import Engine
+from bot.handlers import BotState
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.reloader import Reloader
 from bot.store import Recorder, Store
@@ -48,7 +59,14 @@ from bot.store import Recorder, Store
 log = logging.getLogger("bot.telegram")
 
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
-CONCURRENT_UPDATES = 64
+CONCURRENT_UPDATES = 64  # updates handled at once, over all chats
+MAX_GROUP_BACKLOG = 20  # updates waiting in one group; beyond it the oldest is dropped: a
+# group gets 20 replies a minute from the rate limiter, so this is a minute's worth
+STALE_AT_STOP = 3.0  # seconds: on shutdown, waiting updates older than this are dropped
+STOP_GRACE = 6.0  # seconds: on shutdown, what is still running after this is cancelled
+# systemd's TimeoutStopSec (deploy/) is 15 s: the stop takes under 10 s with these.
+BOOTSTRAP_RETRIES = -1  # Telegram unreachable at start: keep trying, one log line per try
+AIO_RETRIES = 2  # a 429 is waited out by the rate limiter alone, then the reply is dropped
 
 PUBLIC_COMMANDS = [
     BotCommand("start", "Welcome and what I can do"),
@@ -65,19 +83,26 @@ PRUNE_SECONDS = 3600
 # --- logging: the token must never appear ------------------------------------------------
 
 
+TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str, token: str | None) -> str:
+    if token:
+        text = text.replace(token, "<token>")
+    return TOKEN_SHAPE.sub("<token>", text)
+
+
 class RedactToken(logging.Filter):
     """Replace the bot token (and anything shaped like one) in every log record."""
 
-    PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+    PATTERN = TOKEN_SHAPE
 
     def __init__(self, token: str | None) -> None:
         super().__init__()
         self.token = token
 
     def redact(self, text: str) -> str:
-        if self.token:
-            text = text.replace(self.token, "<token>")
-        return self.PATTERN.sub("<token>", text)
+        return redact(text, self.token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -85,6 +110,22 @@ class RedactToken(logging.Filter):
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+class OneLineFailures(logging.Filter):
+    """python-telegram-bot's network retry loop logs a failure it gives up on with a traceback.
+    `run` reports a rejected token in one line itself, so that record is left out; any other
+    is cut to one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            if isinstance(record.exc_info[1], InvalidToken):
+                return False
+            message = record.getMessage().split(":", 1)[0]
+            record.msg = f"{message}: gave up: {record.exc_info[1]!s}"
+            record.args = None
             record.exc_info = None
         return True
 
@@ -99,34 +140,168 @@ def setup_logging(token: str | None) -> None:
     # httpx logs every request URL at INFO, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # python-telegram-bot's utility modules (the network retry loop among them) log as
+    # "telegram.ext" itself; its Application and Updater log as children, untouched by this.
+    logging.getLogger("telegram.ext").filters[:] = [OneLineFailures()]
+    install_excepthook(token)
 
 
-# --- application -----------------------------------------------------------------------------
+def install_excepthook(token: str | None) -> None:
+    """Uncaught exceptions (main thread or any other) are printed with the token redacted."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb)), token))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+
+
+# --- per-chat order --------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Waiting:
+    coroutine: Awaitable[Any]
+    done: asyncio.Future[None]
+    arrived: float = field(default_factory=time.monotonic)
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(coroutine):
+        coroutine.close()  # never started: close it so Python does not warn
 
 
 class PerChatOrder(BaseUpdateProcessor):
-    """Updates run concurrently, but one chat's updates in the order they arrived.
+    """One chat's updates strictly in the order they arrived; other chats never wait on it.
 
-    A slow chat never holds up the others, and two quick questions in one chat are answered
-    in order. asyncio.Lock wakes its waiters first come, first served.
+    Each chat with work has a queue; the first update of a chat drains it, one update at a
+    time. Only the update whose turn it is takes one of the `max_concurrent_updates` slots,
+    so a busy group's waiting updates hold no slot, and a private question goes straight
+    through. A group's queue is capped (`max_group_backlog`, None for no cap): beyond it the
+    oldest waiting update is dropped, with a log line; private chats are never capped.
+    On shutdown, waiting updates older than a few seconds are dropped and whatever still runs
+    after a grace period is cancelled.
+
+    python-telegram-bot's own semaphore is set wide open: it is taken before the chat's turn.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+    UNLIMITED = 1_000_000
 
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
+    def __init__(
+        self, max_concurrent_updates: int, max_group_backlog: int | None = MAX_GROUP_BACKLOG
+    ) -> None:
+        super().__init__(self.UNLIMITED)
+        self.limit = max_concurrent_updates
+        self.max_group_backlog = max_group_backlog
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._chats: dict[int, deque[_Waiting]] = {}
+        self._running: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self.dropped = 0
+        self._drops: dict[int, int] = {}  # chat -> updates dropped since its queue was empty
+
+    def waiting(self) -> int:
+        return sum(len(q) for q in self._chats.values())
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
+        if chat is None:  # inline queries: no chat, no order to keep
+            await self._run(coroutine)
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        try:
-            async with lock:
+        item = _Waiting(coroutine, asyncio.get_running_loop().create_future())
+        queue = self._chats.get(chat.id)
+        if queue is not None:
+            queue.append(item)
+            cap = self.max_group_backlog
+            if cap is not None and chat.type != ChatType.PRIVATE and len(queue) > cap:
+                self._drop(chat.id, queue.popleft(), f"more than {cap} waiting in the group")
+        else:
+            queue = self._chats[chat.id] = deque([item])
+            await self._drain(chat.id, queue)
+        await item.done
+
+    async def _run(self, coroutine: Awaitable[Any]) -> None:
+        async with self._slots:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
                 await coroutine
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+    async def _drain(self, chat_id: int, queue: deque[_Waiting]) -> None:
+        try:
+            while queue:
+                item = queue.popleft()
+                if self._stopping and time.monotonic() - item.arrived > STALE_AT_STOP:
+                    self._drop(chat_id, item, "shutting down")
+                    continue
+                try:
+                    await self._run(item.coroutine)
+                except asyncio.CancelledError:
+                    if not item.done.done():  # its waiting task must not wait forever
+                        item.done.set_result(None)
+                    raise
+                except Exception as exc:  # the waiting task re-raises it to the Application
+                    item.done.set_exception(exc)
+                else:
+                    item.done.set_result(None)
         finally:
-            if not lock.locked() and self._locks.get(chat.id) is lock:
-                del self._locks[chat.id]
+            # Cancelled at shutdown: the rest of this chat's queue is dropped, not left waiting.
+            while queue:
+                self._drop(chat_id, queue.popleft(), "shutting down")
+            if self._chats.get(chat_id) is queue:
+                del self._chats[chat_id]
+            self._sum_up(chat_id)
+
+    def _drop(self, chat_id: int, item: _Waiting, why: str) -> None:
+        """Drop a waiting update. The first drop in a chat is logged at once; the rest are
+        counted and summed up in one line when the chat's queue is empty again."""
+        _discard(item.coroutine)
+        if not item.done.done():
+            item.done.set_result(None)
+        self.dropped += 1
+        count = self._drops[chat_id] = self._drops.get(chat_id, 0) + 1
+        if count == 1:
+            log.warning(
+                "chat %s: dropped an update that waited %.1f s (%s)",
+                chat_id,
+                time.monotonic() - item.arrived,
+                why,
+            )
+        if chat_id not in self._chats:  # nothing left to drain: sum up now
+            self._sum_up(chat_id)
+
+    def _sum_up(self, chat_id: int) -> None:
+        count = self._drops.pop(chat_id, 0)
+        if count > 1:
+            log.warning("chat %s: dropped %d updates in all", chat_id, count)
+
+    def begin_shutdown(self) -> None:
+        """Stop starting old work: drop waiting updates older than STALE_AT_STOP seconds."""
+        self._stopping = True
+        now = time.monotonic()
+        for chat_id, queue in list(self._chats.items()):
+            keep = deque(i for i in queue if now - i.arrived <= STALE_AT_STOP)
+            for item in queue:
+                if now - item.arrived > STALE_AT_STOP:
+                    self._drop(chat_id, item, "shutting down")
+            queue.clear()
+            queue.extend(keep)
+
+    async def cancel_after(self, seconds: float) -> None:
+        """At shutdown: cancel whatever is still running after `seconds`."""
+        await asyncio.sleep(seconds)
+        if self._running:
+            log.warning("shutting down: cancelling %d updates still running", len(self._running))
+        for task in list(self._running):
+            task.cancel()
 
     async def initialize(self) -> None:
         return None
@@ -135,34 +310,68 @@ class PerChatOrder(BaseUpdateProcessor):
         return None
 
 
+class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """The Application: one log line per failed try at start, a stop that fits 10 seconds."""
+
+    _tries = 0
+
+    async def initialize(self) -> None:
+        """Called once per try by run_polling / run_webhook's bootstrap retries."""
+        self._tries += 1
+        try:
+            await super().initialize()
+        except (NetworkError, RetryAfter) as exc:  # not InvalidToken: that one is final
+            log.warning("Telegram not reachable yet (try %d: %s); retrying", self._tries, exc)
+            raise
+
+    async def stop(self) -> None:
+        processor = self.update_processor
+        watchdog = None
+        started = time.monotonic()
+        if isinstance(processor, PerChatOrder):
+            processor.begin_shutdown()
+            watchdog = asyncio.create_task(processor.cancel_after(STOP_GRACE))
+        try:
+            await super().stop()
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        log.info("stopped handling updates in %.1f s", time.monotonic() - started)
+
+
+# --- application -----------------------------------------------------------------------------
+
+
 async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Set the command menus, then start live reload and retention pruning."""
     bot = application.bot
-    await bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeAllPrivateChats())
     group = [c for c in PUBLIC_COMMANDS if c.command != "start"]
-    await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
-    data = application.bot_data
-    data["tasks"] = [
-        asyncio.create_task(data["reloader"].run(), name="knowledge-reload"),
-        asyncio.create_task(_prune_forever(data["recorder"]), name="retention-prune"),
-    ]
-    log.info("bot @%s started with %d entries", bot.username, len(data["engine"].knowledge.entries))
+    try:
+        await bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
+    except TelegramError as exc:  # the menu is a convenience: the bot answers without it
+        log.warning("could not set the command menu (%s); carrying on without it", exc)
+    state: BotState = application.bot_data
+    if state.reloader is not None:
+        state.tasks.append(asyncio.create_task(state.reloader.run(), name="knowledge-reload"))
+    state.tasks.append(asyncio.create_task(_prune_forever(state.recorder), name="retention-prune"))
+    log.info("bot @%s started with %d entries", bot.username, len(state.engine.knowledge.entries))
 
 
 async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Stop the background tasks and close the store."""
-    for task in application.bot_data.get("tasks", []):
+    """Stop the background tasks, finish the queued writes and close the store."""
+    state: BotState = application.bot_data
+    for task in state.tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    store = application.bot_data["recorder"].store
-    if store is not None:
-        store.close()
+    await asyncio.to_thread(state.recorder.close)
 
 
 async def _prune_forever(recorder: Recorder) -> None:
     while True:
         if recorder.store is not None:
+            # Its own thread, in batches: the writer thread waits for one batch at most.
             removed = await asyncio.to_thread(recorder.store.prune)
             if removed:
                 log.info(
@@ -184,6 +393,8 @@ def build_application(
     assert settings.token
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
+        .application_class(BotApplication)
+        .context_types(ContextTypes(bot_data=BotState))
         .token(settings.token)
         .base_url(settings.base_url)
         .defaults(
@@ -191,29 +402,40 @@ def build_application(
                 parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
             )
         )
-        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
+        # The group backlog cap is there because of the rate limiter's 20 replies a minute.
+        .concurrent_updates(
+            PerChatOrder(CONCURRENT_UPDATES, MAX_GROUP_BACKLOG if rate_limit else None)
+        )
         .post_init(post_init)
         .post_stop(post_stop)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        # Flood control: ~30 messages/s overall, 20/min per group; RetryAfter retried.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Flood control: ~30 messages/s overall, 20/min per group. A 429 is retried here and
+        # only here (the handlers never retry one), so one reply is tried at most 3 times.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=AIO_RETRIES))
     application = builder.build()
-    data = application.bot_data
-    data["engine"] = engine
-    data["settings"] = settings
-    data["recorder"] = Recorder(store)
+    state: BotState = application.bot_data
+    state.current_engine = engine
+    state.current_settings = settings
+    state.recorder = Recorder(store)
 
     async def notify(text: str) -> None:
-        await admin.notify_admins(application.bot, settings, data["engine"], text)
+        await admin.notify_admins(application.bot, settings, state.engine, text)
 
-    data["reloader"] = Reloader(
-        knowledge_dir or settings.knowledge_dir, data, notify, settings.reload_seconds
+    state.reloader = Reloader(
+        knowledge_dir or settings.knowledge_dir,
+        state.engine_slot(),
+        notify,
+        settings.reload_seconds,
     )
 
     new = filters.UpdateType.MESSAGE  # edited messages never trigger a second answer
+    private = new & filters.ChatType.PRIVATE
+    # Admin commands: in a private chat with an admin only; anywhere else they fall through to
+    # the unknown-command reply (silence in groups), so they reveal nothing.
+    admins = private & filters.User(user_id=sorted(settings.admin_ids))
     application.add_handlers(
         [
             # Commands first, so a command is never taken for a question.
@@ -224,15 +446,19 @@ def build_application(
             CommandHandler("source", handlers.source_command, filters=new),
             CommandHandler("disclaimer", handlers.disclaimer_command, filters=new),
             CommandHandler("privacy", handlers.privacy_command, filters=new),
-            # Admin commands answer non-admins exactly like an unknown command.
-            CommandHandler("reload", admin.reload_command, filters=new),
-            CommandHandler("stats", admin.stats_command, filters=new),
-            CommandHandler("report", admin.report_command, filters=new),
+            CommandHandler("whoami", admin.whoami_command, filters=private),
+            CommandHandler("reload", admin.reload_command, filters=admins),
+            CommandHandler("stats", admin.stats_command, filters=admins),
+            CommandHandler("report", admin.report_command, filters=admins),
             MessageHandler(new & filters.COMMAND, handlers.unknown_command),
-            # Then questions (the engine runs its safety check before anything else).
-            MessageHandler(new & filters.TEXT, handlers.on_text),
-            MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.on_non_text),
-            CallbackQueryHandler(handlers.on_button),
+            # Then questions, in text or in a caption (the engine's safety check runs first).
+            MessageHandler(new & (filters.TEXT | filters.CAPTION), handlers.on_text),
+            MessageHandler(new & ~filters.StatusUpdate.ALL, handlers.on_non_text),
+            CallbackQueryHandler(handlers.on_topic_button, pattern=handlers.TOPIC_DATA),
+            CallbackQueryHandler(handlers.on_topic_button, pattern=handlers.CHOICE_DATA),
+            CallbackQueryHandler(handlers.on_vote_button, pattern=handlers.VOTE_DATA),
+            CallbackQueryHandler(handlers.on_page_button, pattern=handlers.PAGE_DATA),
+            CallbackQueryHandler(handlers.on_stale_button),
             InlineQueryHandler(handlers.on_inline),
         ]
     )
@@ -240,8 +466,38 @@ def build_application(
     return application
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram sends webhooks to
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse this webhook URL, or None. Checked before start-up, where
+    set_webhook's refusal would otherwise be retried for ever."""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port or 443
+    except ValueError:
+        return f"--webhook-url {url!r} is not a URL"
+    if parsed.scheme != "https" or not parsed.hostname:
+        return f"--webhook-url must be a public https:// URL (Telegram requires HTTPS), not {url!r}"
+    if port not in WEBHOOK_PORTS:
+        return (
+            f"--webhook-url uses port {port}; Telegram sends webhooks to ports 443, 80, 88 and "
+            "8443 only (run the bot behind a reverse proxy on one of them)"
+        )
+    return None
+
+
+def _fail(message: str, token: str | None) -> int:
+    print(f"run_bot.py: {redact(message, token)}", file=sys.stderr)
+    return 2
+
+
 def run(settings: Settings, knowledge_dir: Path, args: argparse.Namespace) -> int:
-    """Start the bot: long polling, or a webhook with --webhook-url. Stops cleanly on SIGTERM."""
+    """Start the bot: long polling, or a webhook with --webhook-url. Stops cleanly on SIGTERM.
+
+    A network failure at start is retried (one log line per try); a rejected token or another
+    start-up failure is one line on stderr, token redacted, and exit status 2.
+    """
     if not settings.token:
         print(
             "run_bot.py: TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather (/newbot), "
@@ -250,7 +506,17 @@ def run(settings: Settings, knowledge_dir: Path, args: argparse.Namespace) -> in
             file=sys.stderr,
         )
         return 2
-    setup_logging(settings.token)
+    token = settings.token
+    setup_logging(token)
+    refused = webhook_url_problem(args.webhook_url) if args.webhook_url else None
+    if refused:
+        return _fail(refused, token)
+    if args.webhook_url and not settings.webhook_secret:
+        return _fail(
+            "webhook mode needs TELEGRAM_WEBHOOK_SECRET (a long random string of A-Z, a-z, "
+            "0-9, _ and -; Telegram sends it back with every update)",
+            token,
+        )
     try:
         engine = Engine(load_knowledge(knowledge_dir))
     except KnowledgeError as exc:
@@ -267,26 +533,29 @@ def run(settings: Settings, knowledge_dir: Path, args: argparse.Namespace) -> in
     application = build_application(
         settings, engine, knowledge_dir=knowledge_dir, store=store, rate_limit=settings.flood_limit
     )
-    if args.webhook_url:
-        if not settings.webhook_secret:
-            print(
-                "run_bot.py: webhook mode needs TELEGRAM_WEBHOOK_SECRET (any long random "
-                "string; Telegram sends it back with every update)",
-                file=sys.stderr,
+    try:
+        if args.webhook_url:
+            application.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                url_path=args.url_path,
+                webhook_url=args.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=args.drop_pending,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
             )
-            return 2
-        application.run_webhook(
-            listen=args.listen,
-            port=args.port,
-            url_path=args.url_path,
-            webhook_url=args.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=args.drop_pending,
+        else:
+            application.run_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=args.drop_pending,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+    except InvalidToken:
+        return _fail(
+            "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather (/token)", token
         )
-    else:
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=args.drop_pending
-        )
+    except (TelegramError, OSError) as exc:
+        return _fail(f"could not start: {type(exc).__name__}: {exc}", token)
     log.info("stopped")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,34 @@ BOT = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": True,
 }
+
+
+# What Telegram marks as a mention: @ and a username of 5-32 letters, digits and underscores.
+MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}(?![A-Za-z0-9_])")
+ACCEPTED_THEN_TIMED_OUT = -1  # a planned "failure": Telegram takes the call, the answer is lost
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def entities_of(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram would attach: a leading bot command, and every @mention."""
+    entities = []
+    if text.startswith("/"):
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])})
+    for match in MENTION.finditer(text):
+        if text.startswith("/") and match.start() < len(text.split()[0]):
+            continue  # /ask@bot is one command entity
+        entities.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group()),
+            }
+        )
+    return entities
 
 
 def _decode(value: str) -> Any:
@@ -56,6 +87,9 @@ class FakeBotAPI:
         self.chats: dict[int, dict[str, Any]] = {}
         # method -> list of planned failures, used one per call: (http status, Bot API error)
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        # method -> a failure returned for every call, for as long as it is set
+        self.always: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.attempts: dict[str, int] = {}  # every call, answered or failed
 
     # --- what tests do ---------------------------------------------------------------------
 
@@ -77,8 +111,10 @@ class FakeBotAPI:
         *,
         user_id: int | None = None,
         chat_type: str = "private",
+        caption: bool = False,
         **extra: Any,
     ) -> dict[str, Any]:
+        """A message as Telegram sends it; with caption=True, a photo with `text` as caption."""
         chat = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = f"User{chat_id}"
@@ -96,20 +132,15 @@ class FakeBotAPI:
             "chat": chat,
             "from": self.user(user_id if user_id is not None else abs(chat_id)),
         }
+        if caption:
+            msg["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 90, "height": 90}]
         if text is not None:
-            msg["text"] = text
-            entities = []
-            if text.startswith("/"):
-                entities.append(
-                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-                )
-            mention = f"@{BOT['username']}"
-            if mention in text and not text.startswith("/"):
-                entities.append(
-                    {"type": "mention", "offset": text.index(mention), "length": len(mention)}
-                )
+            msg["caption" if caption else "text"] = text
+            entities = entities_of(text)
+            if caption:
+                entities = [e for e in entities if e["type"] != "bot_command"]
             if entities:
-                msg["entities"] = entities
+                msg["caption_entities" if caption else "entities"] = entities
         msg.update(extra)
         return msg
 
@@ -161,17 +192,32 @@ class FakeBotAPI:
         with self.lock:
             self.failures.setdefault(method, []).append((status, error))
 
+    def fail_always(self, method: str, status: int, error: dict[str, Any]) -> None:
+        with self.lock:
+            self.always[method] = (status, error)
+
+    def time_out_after_accepting(self, method: str) -> None:
+        """The next call is carried out, but its answer never arrives (a read timeout)."""
+        self.fail_next(method, ACCEPTED_THEN_TIMED_OUT, {})
+
     # --- what the bot sees -----------------------------------------------------------------
 
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         with self.lock:
+            self.attempts[method] = self.attempts.get(method, 0) + 1
             planned = self.failures.get(method)
-            if planned:
-                status, error = planned.pop(0)
+            if planned or method in self.always:
+                status, error = planned.pop(0) if planned else self.always[method]
+                if status != ACCEPTED_THEN_TIMED_OUT:
+                    self.failed.append((method, params))
+                    self.lock.notify_all()
+                    return status, error
                 self.failed.append((method, params))
-                return status, error
+                self.calls.append((method, params))
+                self.lock.notify_all()
+                return ACCEPTED_THEN_TIMED_OUT, {}
             self.calls.append((method, params))
             self.lock.notify_all()
         if method == "getMe":
@@ -234,6 +280,8 @@ class RecordingRequest(BaseRequest):
             k: _decode(v) for k, v in (request_data.json_parameters.items() if request_data else [])
         }
         status, body = self.api.handle(url.rsplit("/", 1)[-1], params)
+        if status == ACCEPTED_THEN_TIMED_OUT:
+            raise TimedOut("Timed out") from httpx.ReadTimeout("read timed out")
         return status, json.dumps(body).encode()
 
 
@@ -273,9 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
 class BotAPIServer:
     """Serves a FakeBotAPI on 127.0.0.1 (an ephemeral port) in a background thread."""
 
-    def __init__(self, api: FakeBotAPI) -> None:
+    def __init__(self, api: FakeBotAPI, port: int = 0) -> None:
         handler = type("Handler", (_Handler,), {"api": api, "seen_paths": []})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.paths: list[str] = handler.seen_paths
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -314,32 +363,45 @@ class Running:
 def _env(tmp_path: Path, base_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
     env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_BASE_URL=base_url,
-        BOT_DATA_DIR=str(tmp_path / "data"),
-        PYTHONUNBUFFERED="1",
-        **extra,
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": base_url,
+            "BOT_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
     )
     return env
 
 
+def start_bot(tmp_path: Path, base_url: str, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`python run_bot.py ARGS`: the README's command, with a test token."""
+    return subprocess.Popen(
+        [sys.executable, "run_bot.py", *args],
+        cwd=ROOT,
+        env=_env(tmp_path, base_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def started(api: FakeBotAPI) -> bool:
+    """Polling or the webhook is set up (the command menus are set just before)."""
+    return bool(api.sent("deleteWebhook") or api.sent("setWebhook"))
+
+
 @contextmanager
-def running_bot(tmp_path: Path, *args: str, **env: str) -> Iterator[Running]:
-    """Start `python run_bot.py run ARGS` against a fresh stand-in; SIGTERM it on exit."""
-    api = FakeBotAPI()
+def running_bot(
+    tmp_path: Path, *args: str, api: FakeBotAPI | None = None, **env: str
+) -> Iterator[Running]:
+    """Start `python run_bot.py ARGS` against a fresh stand-in; SIGTERM it on exit."""
+    api = api or FakeBotAPI()
     with BotAPIServer(api) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "run_bot.py", "run", *args],
-            cwd=ROOT,
-            env=_env(tmp_path, server.base_url, **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = start_bot(tmp_path, server.base_url, *args, **env)
         run = Running(api, proc, server)
         try:
-            started = api.wait_for(lambda: len(api.sent("setMyCommands")) >= 2, 30)
-            if not started:
+            if not api.wait_for(lambda: started(api), 30):
                 proc.kill()
                 raise AssertionError("bot did not start:\n" + proc.communicate()[0])
             yield run

@@ -179,12 +179,13 @@ def test_retention_pruning(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_store_failure_never_raises(tmp_path: Path) -> None:
+async def test_store_failure_never_raises(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     assert Store.open(blocker) is None  # logged; the bot runs without recording
     recorder = Recorder(None)
-    assert recorder.reply(Engine(load_knowledge(KNOWLEDGE_DIR)).answer("pasta"), "private") is None
+    reply = Engine(load_knowledge(KNOWLEDGE_DIR)).answer("pasta")
+    assert await recorder.reply(reply, "private") is None
 
 
 def seed(store: Store) -> None:
