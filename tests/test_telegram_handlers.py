@@ -11,7 +11,7 @@ from telegram import Update
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.handlers import with_retries
+from bot.handlers import TOPICS_PER_PAGE, with_retries
 from bot.store import Store
 from bot.telegram_app import RedactToken, build_application
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
@@ -173,8 +173,11 @@ async def test_commands(bot: Any) -> None:
     assert len(sent) == 6
     assert all("not medical advice" in s["text"] for s in sent)
     assert "Allan" in sent[2]["text"]
-    topic_buttons = [b for row in sent[4]["reply_markup"]["inline_keyboard"] for b in row]
-    assert len(topic_buttons) == ENTRIES
+    buttons = [b for row in sent[4]["reply_markup"]["inline_keyboard"] for b in row]
+    topic_buttons = [b for b in buttons if b["callback_data"].startswith("t:")]
+    assert len(topic_buttons) == min(ENTRIES, TOPICS_PER_PAGE)
+    if ENTRIES > TOPICS_PER_PAGE:  # the rest are a page away
+        assert any(b["callback_data"] == "p:1" for b in buttons)
     assert "don't know that command" in sent[5]["text"]
 
 
