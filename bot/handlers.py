@@ -45,6 +45,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.followups import FollowUps
 from bot.reloader import Reloader
 from bot.replies import Part, Reply, Topic
 from bot.store import Recorder
@@ -52,7 +53,6 @@ from bot.store import Recorder
 log = logging.getLogger("bot.telegram")
 
 INLINE_RESULTS = 5
-INLINE_MIN_SCORE = 35.0  # inline lists candidates, so it shows weaker matches than a reply
 SEND_ATTEMPTS = 4  # one send plus three retries, only when the request surely did not arrive
 SEND_BACKOFF = 0.5  # seconds, doubled each retry
 SEND_READ_TIMEOUT = 20.0  # sendMessage is never retried after a read timeout: wait longer instead
@@ -149,6 +149,8 @@ class BotState:
     recorder: Recorder = field(default_factory=lambda: Recorder(None))
     reloader: Reloader | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The entry each conversation was last answered with, for follow-ups (ids only, bounded).
+    follow_ups: FollowUps = field(default_factory=FollowUps)
 
     @property
     def engine(self) -> Engine:
@@ -383,7 +385,13 @@ async def answer_question(
     comes through here.
     """
     engine = engine_of(context)
-    reply = engine.answer(question)
+    # A follow-up ("and is it safe?") is read against this conversation's last answer: per
+    # user in a group, and per forum topic.
+    user = message.from_user.id if message.from_user else None
+    conversation = (message.chat.id, user, message.message_thread_id)
+    follow_ups = context.bot_data.follow_ups
+    reply = engine.answer(question, follow_ups.previous(conversation))
+    follow_ups.remember(conversation, reply)
     clarify_id = await recorder_of(context).reply(reply, message.chat.type)
     await send_reply(message, engine, reply, quote=quote, markup=keyboard(reply, clarify_id))
 
@@ -660,22 +668,8 @@ async def on_stale_button(update: Update, context: Context) -> None:
 
 
 def inline_replies(engine: Engine, text: str) -> list[Reply]:
-    """Up to INLINE_RESULTS replies: every topic for an empty query; an urgent card alone."""
-    if not text:
-        topics = engine.topics()[:INLINE_RESULTS]
-        return [r for t in topics if (r := engine.entry_reply(t.id)) is not None]
-    first = engine.answer(text)
-    if first.kind == "urgent":
-        return [first]
-    replies = [first] if first.kind in ("answer", "smalltalk") else []
-    for scored in engine.matcher.rank(text):
-        if len(replies) >= INLINE_RESULTS or scored.score < INLINE_MIN_SCORE:
-            break
-        if scored.entry_id != first.entry_id:
-            reply = engine.entry_reply(scored.entry_id, text)
-            if reply is not None:
-                replies.append(reply)
-    return replies or [first]
+    """Up to INLINE_RESULTS replies, through the same gates as a chat (Engine.candidates)."""
+    return engine.candidates(text, INLINE_RESULTS)
 
 
 def _inline_title(engine: Engine, reply: Reply) -> tuple[str, str]:

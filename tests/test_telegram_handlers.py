@@ -368,3 +368,35 @@ async def test_per_chat_order_keeps_one_chats_order_but_not_others_waiting() -> 
         processor.process_update(update(2), work("chat2", 0.05)),
     )
     assert finished == ["chat2", "chat1-first-slow", "chat1-second"]
+
+
+async def test_follow_up_is_read_against_this_users_last_answer(bot: Any) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(5, "can i have a massage while pregnant"))
+    await feed(app, api, "message", api.message(5, "is it safe?"))
+    first, second = api.sent()
+    heading = "<b>Massage in pregnancy</b>"  # an answer's heading, not a choice in a list
+    assert heading in first["text"] and heading in second["text"]
+    # In a group, another member's "is it safe?" is not read against that answer.
+    kw = {"chat_type": "supergroup"}
+    ask = "/ask@massage_faq_bot "
+    q = api.message(GROUP, ask + "can i have a massage while pregnant", user_id=7, **kw)
+    await feed(app, api, "message", q)
+    other = api.message(GROUP, ask + "is it safe?", user_id=8, **kw)
+    await feed(app, api, "message", other)
+    group_first, group_other = api.sent()[2:]
+    assert heading in group_first["text"]
+    assert heading not in group_other["text"]
+
+
+async def test_inline_gives_the_card_alone_and_no_massage_answer_for_a_disc(bot: Any) -> None:
+    app, api = bot
+    crisis = {"id": "c", "from": api.user(5), "query": "i just want it all to stop", "offset": ""}
+    await feed(app, api, "inline_query", crisis)
+    disc = {"id": "d", "from": api.user(5), "query": "can massage cure my herniated disc"}
+    await feed(app, api, "inline_query", {**disc, "offset": ""})
+    crisis_results, disc_results = (a["results"] for a in api.sent("answerInlineQuery"))
+    assert len(crisis_results) == 1
+    text = crisis_results[0]["input_message_content"]["message_text"]
+    assert "116 123" in text and "massage" not in text.casefold().split("not medical advice")[0]
+    assert [r["title"] for r in disc_results] == ["Slipped disc or sciatica"]
