@@ -7,6 +7,7 @@ that knows Telegram's 4096-character limit: every channel renders through it.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from bot.knowledge import Knowledge
@@ -166,36 +167,42 @@ def pack(blocks: list[str], limit: int) -> list[str]:
     return messages
 
 
+def _tokens(block: str) -> list[str]:
+    """A block as tags, entities, runs of spaces and words (a word never holds "<" or "&")."""
+    return re.findall(r"<[^>]*>|&[^;]*;|\s+|[^\s<&]+|[<&]", block)
+
+
 def _cut(block: str, limit: int) -> list[str]:
-    """Cut an over-long HTML block into pieces of at most `limit`, never inside a tag or entity.
+    """Cut an over-long HTML block into pieces of at most `limit`, at spaces between words,
+    never inside a tag or entity; only a word longer than a whole piece is cut inside.
 
     Any open tags are closed at the end of a piece and reopened at the start of the next.
     """
     pieces: list[str] = []
     open_tags: list[str] = []
     current = ""
-    i = 0
-    while i < len(block):
-        if block[i] == "<":
-            end = block.index(">", i) + 1
-            token = block[i:end]
-        elif block[i] == "&":
-            end = block.index(";", i) + 1
-            token = block[i:end]
-        else:
-            end = i + 1
-            token = block[i]
+    tokens = _tokens(block)
+    while tokens:
+        token = tokens.pop(0)
         closing = "".join(f"</{t}>" for t in reversed(open_tags))
         if len(current) + len(token) + len(closing) > limit:
-            pieces.append(current + closing)
-            current = "".join(f"<{t}>" for t in open_tags)
+            reopen = "".join(f"<{t}>" for t in open_tags)
+            if len(reopen) + len(token) + len(closing) > limit and not token.startswith("<"):
+                # A word longer than a whole piece: cut it where the piece is full.
+                room = max(1, limit - len(current) - len(closing))
+                tokens[:0] = [token[:room], token[room:]]
+                continue
+            if current.strip() and current != reopen:
+                pieces.append(current.rstrip() + closing)
+                current = reopen
+            if token.isspace():
+                continue  # a new piece does not start with the space it was cut at
         current += token
         if token.startswith("</"):
             if open_tags:
                 open_tags.pop()
-        elif token.startswith("<"):
+        elif token.startswith("<") and len(token) > 1:
             open_tags.append(token[1:-1].split()[0])
-        i = end
     if current:
         pieces.append(current)
     return pieces

@@ -48,3 +48,15 @@ def test_json_contract(engine: Engine) -> None:
         "reason",
     ]
     assert data["kind"] == "answer" and data["entry_id"] == "massage-oil"
+
+
+def test_long_blocks_are_cut_at_spaces_not_inside_words() -> None:
+    from bot.replies import pack
+
+    words = ["abcdefghij"] * 300
+    pieces = pack([" ".join(words)], 50)
+    assert all(len(p) <= 50 for p in pieces)
+    assert [w for p in pieces for w in p.split()] == words  # every word whole, none lost
+    bold = pack(["<b>" + "x" * 120 + "</b>"], 50)  # one word longer than a piece
+    assert all(len(p) <= 50 and p.startswith("<b>") and p.endswith("</b>") for p in bold)
+    assert "".join(p[3:-4] for p in bold) == "x" * 120
