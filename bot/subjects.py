@@ -65,7 +65,10 @@ class SubjectCheck:
         if entry_id not in self._any_region:
             return False
         needed = self._any_region[entry_id]
-        return needed is None or bool(needed.find(Tokens.of(" ".join(prepared.corrected))))
+        tokens = Tokens.of(" ".join(prepared.corrected))
+        if needed is None:  # about massage itself: the question must be too ("neck massage?")
+            return any(o.name == "context" for o in self._lexicon.find(tokens))
+        return bool(needed.find(tokens))
 
     def names_its_subject(self, entry_id: str, prepared: Prepared) -> bool:
         """Whether the question uses one of the words an entry needs (needs_words)."""

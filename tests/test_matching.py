@@ -170,3 +170,15 @@ def test_follow_up_is_read_against_the_entry_just_answered(engine: Engine) -> No
     assert alone.entry_id != "caution-pregnancy"
     # Safety reads the new message alone, whatever came before.
     assert engine.answer("and I can't feel my legs", previous="techniques").tier == "emergency"
+
+
+def test_massage_entries_answer_other_parts_only_when_asked_about_massage(engine: Engine) -> None:
+    assert engine.answer("my neck hurts").reason == "other-body"
+    assert engine.answer("neck massage, will it hurt?").entry_id == "pressure-intensity"
+
+
+def test_general_health_advice_gets_no_massage_entry(engine: Engine) -> None:
+    for question in ("How do you relieve muscle spasms?", "which is worse, a sprain or a strain?"):
+        reply = engine.answer(question)
+        assert reply.kind != "answer", (question, reply.entry_id)
+    assert engine.answer("how do you relieve back pain with massage").kind == "answer"
