@@ -17,6 +17,7 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
+ENGLISH_SHARE = 0.6  # a message with this share of English words is answered in English
 MIN_SAFETY_SCORE = 0.05  # a language this likely is also read for red flags
 
 
@@ -48,6 +49,16 @@ def detect_all(text: str, supported: Collection[str]) -> tuple[str, list[str]]:
     answer_in = "en"
     if scored and len(_LETTERS.findall(text)) >= MIN_LETTERS and words >= MIN_WORDS:
         code, score = scored[0]
-        if code in supported and score >= MIN_CONFIDENCE:
+        if code in supported and score >= MIN_CONFIDENCE and not _mostly_english(text):
             answer_in = code
     return answer_in, likely
+
+
+def _mostly_english(text: str) -> bool:
+    """Short English is often mistaken for another language ("what are the actual benefits"):
+    a message whose words are mostly English dictionary words is answered in English."""
+    from bot.text import is_english_word
+
+    said = [w.lower() for w in _WORDS.findall(text)]
+    english = sum(1 for w in said if is_english_word(w))
+    return english >= ENGLISH_SHARE * len(said)

@@ -100,19 +100,39 @@ def _smallest_window(lists: Sequence[Sequence[int]]) -> int:
     return best
 
 
-def contains(message: Message, phrase: Sequence[str], typos: bool = True) -> bool:
-    """Whether all of the phrase's tokens occur within a window of len(phrase) + SLACK."""
+def contains(
+    message: Message, phrase: Sequence[str], typos: bool = True, ordered: bool = False
+) -> bool:
+    """Whether all of the phrase's tokens occur within a window of len(phrase) + SLACK; with
+    `ordered`, in the phrase's order ("baby massage" is not "massage ... the baby")."""
     if not phrase:
         return False
     lists = []
-    for token in dict.fromkeys(phrase):
+    for token in phrase if ordered else dict.fromkeys(phrase):
         places = message.where(token, typos)
         if not places:
             return False
         lists.append(places)
     if len(lists) == 1:
         return True
+    if ordered:
+        return _ordered_window(lists) <= len(phrase) + SLACK
     return _smallest_window(lists) <= len(phrase) + SLACK
+
+
+def _ordered_window(lists: Sequence[Sequence[int]]) -> int:
+    """Length of the smallest window holding the lists' positions in order."""
+    best = 1 << 30
+    for start in lists[0]:
+        at = start
+        for positions in lists[1:]:
+            later = [p for p in positions if p > at]
+            if not later:
+                break
+            at = later[0]
+        else:
+            best = min(best, at - start + 1)
+    return best
 
 
 class PhraseSet:
@@ -127,7 +147,9 @@ class PhraseSet:
         groups: Iterable[tuple[str, Iterable[str]]],
         fuzzy: bool = True,
         filler: frozenset[str] = FILLER,
+        ordered: bool = False,
     ) -> None:
+        self.ordered = ordered
         self.fuzzy = fuzzy
         self.groups = [
             (name, [t for t in (phrase_tokens(p, fuzzy, filler) for p in phrases) if t])
@@ -138,5 +160,5 @@ class PhraseSet:
         return [
             name
             for name, phrases in self.groups
-            if any(contains(message, phrase, self.fuzzy) for phrase in phrases)
+            if any(contains(message, phrase, self.fuzzy, self.ordered) for phrase in phrases)
         ]
