@@ -175,6 +175,8 @@ def write_knowledge(base: Path, entries: list[dict[str, object]], source: Path) 
     # The subject rules, without the entries they name (the synthetic base has other ids).
     subjects = yaml.safe_load((source / "subjects.yaml").read_text("utf-8"))
     subjects["any_region"] = {}
+    subjects["needs_words"] = {}
+    subjects["needs_context"] = []
     (target / "subjects.yaml").write_text(yaml.safe_dump(subjects, allow_unicode=True), "utf-8")
     (target / "entries.yaml").write_text(
         yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True), "utf-8"
