@@ -21,6 +21,7 @@ from bot.language import detect_all
 from bot.matching import MatchConfig, Matcher, Scored
 from bot.replies import Part, Renderer, Reply, Topic
 from bot.safety import Found, SafetyFinding, SafetyGate
+from bot.semantic import Semantic
 from bot.subjects import Subject, SubjectCheck
 from bot.text import Prepared, words
 
@@ -76,6 +77,7 @@ class Engine:
         self.config = self.matcher.config
         self.subjects = SubjectCheck(knowledge)
         self.renderer = Renderer(knowledge)
+        self.semantic = Semantic.load(knowledge.entries) if self.config.semantic else None
 
     def topics(self) -> list[Topic]:
         return [Topic(e.id, e.title) for e in self.knowledge.entries]
@@ -147,7 +149,38 @@ class Engine:
             followed = self._rank(joined, subject)
             if self.matcher.decide(followed) == "answer":
                 ranked, decision = followed, "answer"
+        ranked, decision = self._fuse(question, ranked, decision)
         return self._from_match(question, decision, ranked, subject), ranked
+
+    def _fuse(
+        self, question: str, ranked: list[Scored], decision: str
+    ) -> tuple[list[Scored], str]:
+        """Where the lexical matcher would answer or offer choices, decide again on the lexical
+        score fused with the semantic one; a lexical fallback is never rescued."""
+        if self.semantic is None or decision == "fallback" or not ranked:
+            return ranked, decision
+        config = self.config
+        cosines = self.semantic.cosines(question)
+        weight = config.semantic_weight
+        fused = sorted(
+            (
+                Scored(
+                    s.entry_id,
+                    round((1 - weight) * s.score + weight * 100 * cosines.get(s.entry_id, 0.0), 1),
+                )
+                for s in ranked
+            ),
+            key=lambda s: s.score,
+            reverse=True,
+        )
+        top = fused[0].score
+        gap = top - (fused[1].score if len(fused) > 1 else 0.0)
+        offered = [s for s in fused[: config.max_suggestions] if s.score >= config.fused_clarify]
+        if top >= config.fused_answer and (gap >= config.fused_gap or len(offered) < 2):
+            return fused, "answer"
+        if top >= config.fused_clarify:
+            return offered + [s for s in fused if s not in offered], "clarify"
+        return fused, "fallback"
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self.matcher.rank(prepared)

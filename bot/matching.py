@@ -47,6 +47,13 @@ class MatchConfig:
     min_segment_tokens: int = 3  # a sentence scored alone needs this many content words
     typo_long: float = 85.0  # "masage", "theripist", "sesion"; never "chilled" -> "children"
     typo_short: float = 86.0  # four-letter words: only an added or dropped letter
+    # The semantic signal (bot/semantic.py), fused as (1 - w) x lexical + w x 100 x cosine
+    # where the lexical matcher would answer or clarify; a lexical fallback stays a fallback.
+    semantic: bool = True
+    semantic_weight: float = 0.3
+    fused_answer: float = 40.0
+    fused_gap: float = 2.0
+    fused_clarify: float = 40.0
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
     follow_up_seconds: float = 300.0  # how long the entry just answered is remembered
 

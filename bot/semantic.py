@@ -1,0 +1,97 @@
+"""A semantic signal: WordLlama's small static embeddings, fused with the lexical score.
+
+The model (`l2_supercat`, 256 dimensions, about 16 MB) ships inside the `wordllama` wheel. It is
+loaded from the package's own folder with downloads disabled (its default loader looks for the
+tokenizer in the wrong folder and would then try the network), and the weights file's sha256
+is checked against the pinned one. If anything is missing or different, the bot says so once
+in the log and matches lexically only: the semantic signal is an improvement, never a
+requirement.
+
+Use: `Semantic.load(entries)` once per knowledge base; `cosines(text)` gives, per entry, the
+best cosine between the message and the entry's phrasings and title (about 0.1 ms).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge import Entry
+
+log = logging.getLogger("bot.semantic")
+
+MODEL = "l2_supercat"
+DIM = 256
+WEIGHTS = f"{MODEL}_{DIM}.safetensors"
+SHA256 = "64b47a2dc493cb8e85944076601189739852d7b64e0e1eedcb1937a251cd9fd5"
+_MODEL_CACHE: dict[str, Any] = {}
+
+
+def _model() -> Any | None:
+    """The pinned WordLlama model from the wheel, or None (logged once) if it can't be had."""
+    if "model" in _MODEL_CACHE:
+        return _MODEL_CACHE["model"]
+    model = None
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import wordllama  # its import calls logging.basicConfig(INFO): undone in `finally`
+        from wordllama import WordLlama
+
+        folder = Path(wordllama.__file__).parent
+        weights = folder / "weights" / WEIGHTS
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        if digest != SHA256:
+            log.warning("semantic matching off: %s sha256 %s is not pinned", WEIGHTS, digest)
+        else:
+            model = WordLlama.load(
+                config=MODEL, dim=DIM, cache_dir=folder, disable_download=True
+            )
+    except Exception as exc:  # any failure: lexical matching only, never a crash
+        log.warning("semantic matching off: %s", exc)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    _MODEL_CACHE["model"] = model
+    return model
+
+
+class Semantic:
+    """Entry embeddings for one knowledge base."""
+
+    def __init__(self, model: Any, entries: Sequence[Entry]) -> None:
+        import numpy as np
+
+        self._np = np
+        self._model = model
+        texts: list[str] = []
+        owners: list[int] = []
+        for index, entry in enumerate(entries):
+            for text in (*entry.phrasings, entry.title):
+                texts.append(text)
+                owners.append(index)
+        self.ids = [e.id for e in entries]
+        vectors = np.asarray(model.embed(texts), dtype=np.float32)
+        self._vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        self._owners = np.asarray(owners)
+
+    @classmethod
+    def load(cls, entries: Sequence[Entry]) -> Semantic | None:
+        model = _model()
+        if model is None or not entries:
+            return None
+        return cls(model, entries)
+
+    def cosines(self, text: str) -> dict[str, float]:
+        np = self._np
+        vector = np.asarray(self._model.embed([text[:2000]]), dtype=np.float32)[0]
+        norm = float(np.linalg.norm(vector))
+        if norm == 0.0:
+            return {}
+        sims = self._vectors @ (vector / norm)
+        best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owners, sims)
+        return {entry_id: float(best[i]) for i, entry_id in enumerate(self.ids)}
