@@ -18,16 +18,16 @@ from tests.conftest import ROOT
 DATA = ROOT / "tests" / "data"
 
 
-@pytest.mark.parametrize("half", ["tune", "sealed"])
+@pytest.mark.parametrize("half", ["tune", "sealed", "fresh"])
 def test_blind_safety_bars(engine: Engine, half: str) -> None:
     items, problems = read_labelled(DATA / f"blind-safety-{half}.yaml")
-    assert problems == [] and len(items) >= 200 and is_safety_set(items)
+    assert problems == [] and len(items) >= 140 and is_safety_set(items)
     report = evaluate_safety(engine, items)
     summary = report.format()
     assert report.recall("crisis") == 1.0, summary
     assert report.recall("emergency") >= 0.98, summary
     assert report.any_card >= 0.97, summary
-    assert report.false_alarms <= 0.05, summary
+    assert report.false_alarms <= 0.06, summary
     assert report.wrong_tier <= 0.02, summary
     assert report.disclaimer == 1.0, summary
 
@@ -43,13 +43,13 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
 
 @pytest.mark.parametrize(
     ("half", "top1", "wrong", "off_topic"),
-    [("tune", 0.78, 0.03, 0.06), ("sealed", 0.70, 0.08, 0.10)],
+    [("tune", 0.85, 0.03, 0.06), ("sealed", 0.78, 0.06, 0.10), ("fresh", 0.70, 0.10, 0.15)],
 )
 def test_blind_matching_bars(
     engine: Engine, half: str, top1: float, wrong: float, off_topic: float
 ) -> None:
     items, problems = read_labelled(DATA / f"blind-match-{half}.yaml")
-    assert problems == [] and len(items) >= 150
+    assert problems == [] and len(items) >= 100
     report = evaluate(engine, items)
     summary = report.format()
     assert report.top1 >= top1, summary
@@ -59,7 +59,8 @@ def test_blind_matching_bars(
 
 
 def test_first_runs_are_kept_as_they_came_out() -> None:
-    for name in ("safety-sealed.txt", "matching-sealed.txt"):
+    names = ("safety-sealed.txt", "matching-sealed.txt", "safety-fresh.txt", "matching-fresh.txt")
+    for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
         assert "| measure | value |" in text and "misses:" in text
 
@@ -73,7 +74,13 @@ def test_no_labelled_question_is_a_knowledge_phrasing(engine: Engine) -> None:
 
     phrasings = [" ".join(words(p)) for e in engine.knowledge.entries for p in e.phrasings]
     close = []
-    names = ("labelled.yaml", "holdout.yaml", "blind-match-tune.yaml", "blind-match-sealed.yaml")
+    names = (
+        "labelled.yaml",
+        "holdout.yaml",
+        "blind-match-tune.yaml",
+        "blind-match-sealed.yaml",
+        "blind-match-fresh.yaml",
+    )
     for name in names:
         for item in read_labelled(Path(DATA / name))[0]:
             question = " ".join(words(item.question))
