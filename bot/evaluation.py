@@ -351,6 +351,7 @@ def sweep_table(
     """Top-1 / wrong / off-topic answered for each file, one knob varied at a time."""
     base = MatchConfig()
     configs = [("shipped", base)]
+    configs.append(("semantic=on", replace(base, semantic=True)))
     for knob, values in (grid or SWEEP).items():
         for value in values:
             if value != getattr(base, knob):

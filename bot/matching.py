@@ -49,7 +49,9 @@ class MatchConfig:
     typo_short: float = 86.0  # four-letter words: only an added or dropped letter
     # The semantic signal (bot/semantic.py), fused as (1 - w) x lexical + w x 100 x cosine
     # where the lexical matcher would answer or clarify; a lexical fallback stays a fallback.
-    semantic: bool = True
+    # Off: measured, it answered more blind questions right but also more real questions
+    # loosely (see the README); `pip install '.[semantic]'` and semantic=True to try it.
+    semantic: bool = False
     semantic_weight: float = 0.3
     fused_answer: float = 40.0
     fused_gap: float = 2.0
