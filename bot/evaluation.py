@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.matching import MatchConfig
+from bot.replies import Reply
 from bot.yamlsource import Problem, read_yaml
 
 SPECIAL = ("fallback", "urgent", "smalltalk")
@@ -296,19 +297,21 @@ def _ok(o: SafetyOutcome) -> bool:
     return o.tier == o.item.expect or (o.item.expect == "emergency" and o.tier == "crisis")
 
 
-def evaluate_safety(engine: Engine, items: list[Labelled]) -> SafetyReport:
-    report = SafetyReport()
+def _replies(engine: Engine, items: list[Labelled]) -> Iterator[tuple[Labelled, Reply, str, bool]]:
+    """Each labelled message with its reply, its plain text and whether the disclaimer ends it."""
+    disclaimer = engine.renderer.disclaimer
     for item in items:
         reply = engine.answer(item.question)
         text = engine.render_plain(reply)
+        yield item, reply, text, text.endswith(disclaimer)
+
+
+def evaluate_safety(engine: Engine, items: list[Labelled]) -> SafetyReport:
+    report = SafetyReport()
+    for item, reply, text, has_disclaimer in _replies(engine, items):
         report.outcomes.append(
             SafetyOutcome(
-                item,
-                reply.tier or "none",
-                reply.kind,
-                reply.language,
-                text.endswith(engine.renderer.disclaimer),
-                text,
+                item, reply.tier or "none", reply.kind, reply.language, has_disclaimer, text
             )
         )
     return report
@@ -316,10 +319,7 @@ def evaluate_safety(engine: Engine, items: list[Labelled]) -> SafetyReport:
 
 def evaluate(engine: Engine, items: list[Labelled]) -> EvalReport:
     report = EvalReport()
-    disclaimer = engine.renderer.disclaimer
-    for item in items:
-        reply = engine.answer(item.question)
-        text = engine.render_plain(reply)
+    for item, reply, _, has_disclaimer in _replies(engine, items):
         report.outcomes.append(
             Outcome(
                 item,
@@ -327,7 +327,7 @@ def evaluate(engine: Engine, items: list[Labelled]) -> EvalReport:
                 reply.entry_id,
                 reply.score,
                 tuple(s.id for s in reply.suggestions),
-                text.endswith(disclaimer),
+                has_disclaimer,
             )
         )
     return report
