@@ -32,6 +32,18 @@ def test_blind_safety_bars(engine: Engine, half: str) -> None:
     assert report.disclaimer == 1.0, summary
 
 
+def test_blind_crisis_set_bars(engine: Engine) -> None:
+    """Set D: crisis wording, mostly indirect; the hardest for a lexicon (see the README)."""
+    items, problems = read_labelled(DATA / "blind-crisis-fresh.yaml")
+    assert problems == [] and len(items) >= 90 and is_safety_set(items)
+    report = evaluate_safety(engine, items)
+    summary = report.format()
+    assert report.recall("crisis") >= 0.85, summary
+    assert report.recall("emergency") == 1.0, summary
+    assert report.false_alarms <= 0.10, summary
+    assert report.disclaimer == 1.0, summary
+
+
 def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> None:
     langs = {
         i.lang
@@ -59,7 +71,13 @@ def test_blind_matching_bars(
 
 
 def test_first_runs_are_kept_as_they_came_out() -> None:
-    names = ("safety-sealed.txt", "matching-sealed.txt", "safety-fresh.txt", "matching-fresh.txt")
+    names = (
+        "safety-sealed.txt",
+        "matching-sealed.txt",
+        "safety-fresh.txt",
+        "matching-fresh.txt",
+        "crisis-fresh.txt",
+    )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
         assert "| measure | value |" in text and "misses:" in text
