@@ -104,9 +104,10 @@ class Engine:
         if reply.kind not in ("answer", "clarify"):
             return [reply]
         first = [reply] if reply.kind == "answer" else []
-        offered = [s.entry_id for s in self.matcher.suggestions(ranked)]
         if reply.kind == "clarify":
             offered = [t.id for t in reply.suggestions]
+        else:
+            offered = [s.entry_id for s in self.matcher.suggestions(ranked)]
         for entry_id in offered:
             if entry_id != reply.entry_id:
                 first.append(self._answer(reply.question, self.knowledge.by_id[entry_id], 0.0))
@@ -196,6 +197,10 @@ class Engine:
         return ranked
 
     def _is_follow_up(self, prepared: Prepared, subject: Subject) -> bool:
+        """Short, or opening like a follow-up, and saying something the knowledge base knows:
+        "is it safe?" is a follow-up, "ok" or "what about pizza?" is not."""
+        if not any(self.matcher.knows(t) for t in prepared.tokens):
+            return False
         return subject.follow_up or len(prepared.words) <= self.config.follow_up_words
 
     def _fallback(self, question: str, text: str, reason: str, score: float = 0.0) -> Reply:

@@ -46,8 +46,10 @@ def detect_all(text: str, supported: Collection[str]) -> tuple[str, list[str]]:
     merely likely ("as pernas falham e tenho dor lombar") is still read for red flags.
     """
     words = len(_WORDS.findall(text))
-    if words < 2 or not supported:
+    if not supported or not words:
         return "en", []
+    if words < 2:  # one word tells no language: read it for red flags in every one
+        return "en", sorted(supported)
     line = " ".join(text.split())[:MAX_CHARS].lower()
     try:
         results = _detector().detect(line, model="lite", k=3)

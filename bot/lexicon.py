@@ -76,11 +76,12 @@ class Tokens:
         spans: list[tuple[int, int]] = []
         c = g = s = 0
         for m in _TOKEN.finditer(folded):
-            token = m.group().strip()
+            raw = m.group()
+            token = raw.strip()
             if not token or not (token[0].isalnum()):
                 c += 1
                 g += 1
-                if token and (set(token) & _SENTENCE_END or token == "\n"):
+                if set(raw) & _SENTENCE_END:  # a full stop, "?", "!", ";" or a new line
                     s += 1
                 continue
             if token in terminators:
@@ -283,11 +284,15 @@ class Context:
             groups.setdefault(f"before:{kind}", []).extend(terms)
         for kind, terms in rules.after.items():
             groups.setdefault(f"after:{kind}", []).extend(terms)
-        self._triggers = Lexicon(groups, english)
+        # Set phrases: "and passed" must not match "and i passed".
+        self._triggers = Lexicon(groups, english, gap=0)
         # Pseudo-triggers and idioms are set phrases: their words must be adjacent.
         self._pseudo = Lexicon({"pseudo": rules.pseudo}, english, gap=0)
         self._idioms = Lexicon({"idiom": rules.idioms}, english, gap=0)
-        self.terminators = frozenset(w for t in rules.terminators for w in term_words(t, english))
+        # One-word terminators only: "and now" must not make every "and" end a clause.
+        self.terminators = frozenset(
+            words[0] for t in rules.terminators if len(words := term_words(t, english)) == 1
+        )
 
     def blanks(self, tokens: Tokens) -> list[bool]:
         blank = [False] * len(tokens.words)
@@ -320,8 +325,12 @@ class Context:
             for t in live:
                 direction, kind = t.name.split(":", 1)
                 if direction == "before":
-                    if t.end < occ.start and clause[t.end] == clause[occ.start] and (
-                        occ.start - t.end <= SCOPE
+                    if (
+                        t.end < occ.start
+                        and clause[t.end] == clause[occ.start]
+                        and occ.start - t.end <= SCOPE
+                        # A new "i" starts a new statement: "im not ok i want to die".
+                        and "i" not in tokens.words[t.end + 1 : occ.start]
                     ):
                         kinds.add(kind)
                 elif t.start > occ.end and t.start - occ.end <= SCOPE and (

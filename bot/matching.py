@@ -57,7 +57,6 @@ class MatchConfig:
     fused_gap: float = 2.0
     fused_clarify: float = 40.0
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
-    follow_up_seconds: float = 300.0  # how long the entry just answered is remembered
 
 
 @dataclass(frozen=True)
@@ -122,6 +121,10 @@ class Matcher:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
         self._idf_unknown = config.unknown_weight * math.log(1 + (n + 0.5) / 0.5)
+
+    def knows(self, token: str) -> bool:
+        """Whether a prepared token is in some entry's phrasings."""
+        return token in self._postings
 
     def normalise(self, text: str) -> list[str]:
         """The question's tokens, typos corrected, in order, duplicates removed."""

@@ -185,6 +185,8 @@ def _cut(block: str, limit: int) -> list[str]:
     while tokens:
         token = tokens.pop(0)
         closing = "".join(f"</{t}>" for t in reversed(open_tags))
+        if token.startswith("<") and not token.startswith("</") and len(token) > 1:
+            closing += f"</{token[1:-1].split()[0]}>"  # an opened tag must close in the piece
         if len(current) + len(token) + len(closing) > limit:
             reopen = "".join(f"<{t}>" for t in open_tags)
             if len(reopen) + len(token) + len(closing) > limit and not token.startswith("<"):
@@ -192,9 +194,10 @@ def _cut(block: str, limit: int) -> list[str]:
                 room = max(1, limit - len(current) - len(closing))
                 tokens[:0] = [token[:room], token[room:]]
                 continue
-            if current.strip() and current != reopen:
-                pieces.append(current.rstrip() + closing)
-                current = reopen
+            if _visible(current):
+                shut = "".join(f"</{t}>" for t in reversed(open_tags))
+                pieces.append(_tidy(current.rstrip() + shut))
+            current = reopen  # a piece of only spaces or tags is dropped, never sent
             if token.isspace():
                 continue  # a new piece does not start with the space it was cut at
         current += token
@@ -203,6 +206,16 @@ def _cut(block: str, limit: int) -> list[str]:
                 open_tags.pop()
         elif token.startswith("<") and len(token) > 1:
             open_tags.append(token[1:-1].split()[0])
-    if current:
-        pieces.append(current)
+    if _visible(current):
+        pieces.append(_tidy(current))
     return pieces
+
+
+def _tidy(piece: str) -> str:
+    """Drop tag pairs left empty at a cut ("<b></b>")."""
+    return re.sub(r"<(\w+)>\s*</\1>", "", piece).strip()
+
+
+def _visible(html_text: str) -> bool:
+    """Whether a piece has any text besides tags and spaces."""
+    return bool(re.sub(r"<[^>]*>", "", html_text).strip())

@@ -67,25 +67,28 @@ class SubjectCheck:
         needed = self._any_region[entry_id]
         tokens = Tokens.of(" ".join(prepared.corrected))
         if needed is None:  # about massage itself: the question must be too ("neck massage?")
-            return any(o.name == "context" for o in self._lexicon.find(tokens))
-        return bool(needed.find(tokens))
+            return any(o.name == "context" for o in self._lexicon.find(tokens, correct=False))
+        return bool(needed.find(tokens, correct=False))
 
     def names_its_subject(self, entry_id: str, prepared: Prepared) -> bool:
         """Whether the question uses one of the words an entry needs (needs_words)."""
         needed = self._needs_words.get(entry_id)
-        return needed is None or bool(needed.find(Tokens.of(" ".join(prepared.corrected))))
+        tokens = Tokens.of(" ".join(prepared.corrected))
+        return needed is None or bool(needed.find(tokens, correct=False))
 
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
         tokens = Tokens.of(" ".join(prepared.corrected))
         found: dict[str, list[int]] = {}
-        for occ in self._lexicon.find(tokens):
+        occurrences = self._lexicon.find(tokens, correct=False)  # corrected already
+        for occ in occurrences:
             found.setdefault(occ.name, []).append(occ.start)
         other = None
-        if "other" in found:
-            first = min(found["other"])
-            other = tokens.words[first]
-        for occ in self._cause.find(tokens):
+        regions = [o for o in occurrences if o.name == "other"]
+        if regions:
+            first = min(regions, key=lambda o: o.start)
+            other = tokens.quote(first.start, first.end)  # "tennis elbow", not "tennis"
+        for occ in self._cause.find(tokens, correct=False):
             found.setdefault(occ.name, []).append(occ.start)
         topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
         return Subject(

@@ -182,3 +182,16 @@ def test_general_health_advice_gets_no_massage_entry(engine: Engine) -> None:
         reply = engine.answer(question)
         assert reply.kind != "answer", (question, reply.entry_id)
     assert engine.answer("how do you relieve back pain with massage").kind == "answer"
+
+
+def test_a_bare_reply_is_not_a_follow_up(engine: Engine) -> None:
+    previous = "massage-for-back-pain"
+    for text in ("ok", "yes", "what?", "what about pizza?", "no"):
+        reply = engine.answer(text, previous=previous)
+        assert reply.entry_id != previous, text
+    assert engine.answer("no").kind != "answer"
+
+
+def test_other_region_names_the_whole_part(engine: Engine) -> None:
+    plain = engine.render_plain(engine.answer("I have tennis elbow, what helps"))
+    assert "about your tennis elbow" in plain

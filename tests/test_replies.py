@@ -60,3 +60,28 @@ def test_long_blocks_are_cut_at_spaces_not_inside_words() -> None:
     bold = pack(["<b>" + "x" * 120 + "</b>"], 50)  # one word longer than a piece
     assert all(len(p) <= 50 and p.startswith("<b>") and p.endswith("</b>") for p in bold)
     assert "".join(p[3:-4] for p in bold) == "x" * 120
+
+
+def test_cut_pieces_stay_within_the_limit_and_keep_all_text() -> None:
+    import random
+    import re
+
+    from bot.replies import _cut
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        parts = []
+        for _ in range(rng.randint(1, 30)):
+            word = "".join(rng.choice("ab &<") for _ in range(rng.randint(1, 12)))
+            word = word.replace("&", "&amp;").replace("<", "&lt;")
+            parts.append(rng.choice([f"<b>{word}</b>", f"<i>{word}</i>", word, " "]))
+        block, limit = " ".join(parts), rng.randint(16, 60)
+        pieces = _cut(block, limit)
+        assert all(len(p) <= limit for p in pieces), (block, limit)
+        assert all(re.sub(r"<[^>]*>", "", p).strip() for p in pieces)  # no empty piece
+
+        def text(html: str) -> str:
+            return re.sub(r"\s+", "", re.sub(r"<[^>]*>", "", html))
+
+        assert text("".join(pieces)) == text(block)
+    assert [len(p) for p in _cut(" " + "x" * 4096, 4096)] == [4096]

@@ -182,3 +182,25 @@ def test_maintainer_extends_a_lexicon_without_code(tmp_path: Path) -> None:
     path = directory / "safety.yaml"
     path.write_text(path.read_text().replace("  saddle:\n", "  saddle:\n    - zorgle\n"), "utf-8")
     assert Engine(load_knowledge(directory)).answer(text).tier == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("im not ok i want to die", "crisis"),  # "not" does not reach past a new "i"
+        ("i cant sleep i want to die", "crisis"),
+        ("i see no point in living", "crisis"),
+        ("what is wrong with me i cant control my bladder or bowels", "emergency"),
+        ("my groin is numb and i passed blood", "emergency"),  # "and passed" is a set phrase
+        ("Selbstmord", "crisis"),  # one word: read in every language
+        ("самоубийство", "crisis"),
+    ],
+)
+def test_context_never_reaches_across_a_new_statement(
+    engine: Engine, text: str, tier: str
+) -> None:
+    assert engine.answer(text).tier == tier
+
+
+def test_a_new_line_ends_a_sentence(engine: Engine) -> None:
+    assert engine.answer("my groin is numb\nlong gone now the back ache").tier == "emergency"
