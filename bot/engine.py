@@ -147,7 +147,7 @@ class Engine:
         ):
             title = self.knowledge.by_id[str(previous)].title
             joined = self.matcher.normaliser.prepare(f"{question} {title}")
-            followed = self._rank(joined, subject)
+            followed = self._rank(joined, self.subjects.check(joined))
             if self.matcher.decide(followed) == "answer":
                 ranked, decision = followed, "answer"
         ranked, decision = self._fuse(question, ranked, decision)
@@ -188,10 +188,10 @@ class Engine:
         if subject.elsewhere:
             # Another part of the body: an entry about the whole body may answer, if it is the
             # best match anyway ("neck pain, will it hurt?"); otherwise none does.
-            if ranked and not self.subjects.whole_body(ranked[0].entry_id, prepared):
+            if ranked and not self.subjects.whole_body(ranked[0].entry_id, subject):
                 return []
-            ranked = [s for s in ranked if self.subjects.whole_body(s.entry_id, prepared)]
-        ranked = [s for s in ranked if self.subjects.names_its_subject(s.entry_id, prepared)]
+            ranked = [s for s in ranked if self.subjects.whole_body(s.entry_id, subject)]
+        ranked = [s for s in ranked if self.subjects.names_its_subject(s.entry_id, subject)]
         if not subject.in_context:  # general health advice: no massage entry answers it
             ranked = [s for s in ranked if s.entry_id not in self.subjects.needs_context]
         return ranked

@@ -24,6 +24,8 @@ class Subject:
     not_covered: str | None  # a topic the article does not cover
     follow_up: bool  # opens like a follow-up ("and ...", "what about ...")
     in_context: bool  # not a general health question ("how do you relieve X?") without massage
+    massage: bool  # names massage (a `context` word)
+    tokens: Tokens  # the corrected words, for the per-entry checks
 
     @property
     def elsewhere(self) -> bool:
@@ -60,21 +62,19 @@ class SubjectCheck:
             ((t.topic, t.phrases) for t in knowledge.not_covered), False, self._filler, True
         )
 
-    def whole_body(self, entry_id: str, prepared: Prepared) -> bool:
+    def whole_body(self, entry_id: str, subject: Subject) -> bool:
         """Whether an entry may answer a question about another part of the body."""
         if entry_id not in self._any_region:
             return False
         needed = self._any_region[entry_id]
-        tokens = Tokens.of(" ".join(prepared.corrected))
         if needed is None:  # about massage itself: the question must be too ("neck massage?")
-            return any(o.name == "context" for o in self._lexicon.find(tokens, correct=False))
-        return bool(needed.find(tokens, correct=False))
+            return subject.massage
+        return bool(needed.find(subject.tokens, correct=False))
 
-    def names_its_subject(self, entry_id: str, prepared: Prepared) -> bool:
+    def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
         """Whether the question uses one of the words an entry needs (needs_words)."""
         needed = self._needs_words.get(entry_id)
-        tokens = Tokens.of(" ".join(prepared.corrected))
-        return needed is None or bool(needed.find(tokens, correct=False))
+        return needed is None or bool(needed.find(subject.tokens, correct=False))
 
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
@@ -98,4 +98,6 @@ class SubjectCheck:
             not_covered=topic[0] if topic else None,
             follow_up=0 in found.get("follow", ()),
             in_context="context" in found or "advice" not in found,
+            massage="context" in found,
+            tokens=tokens,
         )
