@@ -599,16 +599,28 @@ def _chat_type(query: CallbackQuery) -> str:
     return "inline" if query.inline_message_id else "unknown"
 
 
-async def on_topic_button(update: Update, context: Context) -> None:
-    """A topic or clarify choice: answer the tap, then send that entry."""
+async def _tapped(
+    update: Update, context: Context, kinds: type | tuple[type, ...]
+) -> tuple[CallbackQuery, Any] | None:
+    """The tapped query and its decoded button if it is one of `kinds`; otherwise the tap gets
+    the stale-button answer and None is returned."""
     query = update.callback_query
     if query is None:
-        return
+        return None
     button = decode(query.data)
-    engine = engine_of(context)
-    if not isinstance(button, TopicButton | ChoiceButton):
+    if not isinstance(button, kinds):
         await on_stale_button(update, context)
+        return None
+    return query, button
+
+
+async def on_topic_button(update: Update, context: Context) -> None:
+    """A topic or clarify choice: answer the tap, then send that entry."""
+    tapped = await _tapped(update, context, (TopicButton, ChoiceButton))
+    if tapped is None:
         return
+    query, button = tapped
+    engine = engine_of(context)
     reply = engine.entry_reply(button.entry_id)
     target = _query_target(query)
     if reply is None or target is None:
@@ -622,12 +634,12 @@ async def on_topic_button(update: Update, context: Context) -> None:
 
 async def on_vote_button(update: Update, context: Context) -> None:
     """👍 / 👎: thank the user, record one vote per user per answer (no user id is kept)."""
-    query = update.callback_query
-    if query is None:
+    tapped = await _tapped(update, context, VoteButton)
+    if tapped is None:
         return
-    button = decode(query.data)
+    query, button = tapped
     engine = engine_of(context)
-    if not isinstance(button, VoteButton) or button.entry_id not in engine.knowledge.by_id:
+    if button.entry_id not in engine.knowledge.by_id:
         await on_stale_button(update, context)
         return
     await answer_query(query, engine.knowledge.text("feedback_thanks"))
@@ -645,13 +657,10 @@ async def on_vote_button(update: Update, context: Context) -> None:
 
 async def on_page_button(update: Update, context: Context) -> None:
     """Another page of /topics: the same message shows it."""
-    query = update.callback_query
-    if query is None:
+    tapped = await _tapped(update, context, PageButton)
+    if tapped is None:
         return
-    button = decode(query.data)
-    if not isinstance(button, PageButton):
-        await on_stale_button(update, context)
-        return
+    query, button = tapped
     await answer_query(query)
     markup = topics_keyboard(engine_of(context).topics(), button.page)
     try:
