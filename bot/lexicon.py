@@ -329,8 +329,9 @@ class Context:
                         t.end < occ.start
                         and clause[t.end] == clause[occ.start]
                         and occ.start - t.end <= SCOPE
-                        # A new "i" starts a new statement: "im not ok i want to die".
-                        and "i" not in tokens.words[t.end + 1 : occ.start]
+                        # A new "i" starts a new statement: "im not ok i want to die"
+                        # (for negation only: "what if i had a temperature" is one thought).
+                        and (kind != "negated" or "i" not in tokens.words[t.end + 1 : occ.start])
                     ):
                         kinds.add(kind)
                 elif t.start > occ.end and t.start - occ.end <= SCOPE and (
