@@ -59,7 +59,7 @@ class SubjectCheck:
         self.needs_context = s.needs_context
         self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
-            ((t.topic, t.phrases) for t in knowledge.not_covered), False, self._filler, True
+            ((t.topic, t.phrases) for t in knowledge.not_covered), self._filler
         )
 
     def whole_body(self, entry_id: str, subject: Subject) -> bool:
