@@ -173,7 +173,7 @@ def main(
     if command == "console":
         from bot.console import console
 
-        return console(engine, stdin, out)
+        return console(engine, stdin, out, settings)
     if command == "eval":
         return _eval(engine, args.file, args.sweep, out, err)
     if command == "report":

@@ -12,6 +12,7 @@ Order matters, and is the order of `Engine.answer`:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from rapidfuzz import fuzz
@@ -293,6 +294,6 @@ class Engine:
         source = advice[0].flag.source
         return replace(reply, parts=(*reply.parts, Part("caution", card.action, source)))
 
-    def render_plain(self, reply: Reply) -> str:
-        return self.renderer.plain(reply)
+    def render_plain(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> str:
+        return self.renderer.plain(reply, before_disclaimer)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge import Knowledge
@@ -89,7 +90,9 @@ class Renderer:
 
     # --- plain text ----------------------------------------------------------------------
 
-    def plain_blocks(self, reply: Reply) -> list[str]:
+    def plain_blocks(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> list[str]:
+        """The reply's blocks; `before_disclaimer` (the console's numbered topics) go just
+        before the disclaimer, which stays last."""
         blocks: list[str] = []
         choices: list[str] = []
         for part in reply.parts:
@@ -110,12 +113,13 @@ class Renderer:
         source = self._source_line(reply)
         if source:
             blocks.append(source)
+        blocks.extend(before_disclaimer)
         blocks.extend(self.disclaimers(reply))
         return blocks
 
-    def plain(self, reply: Reply) -> str:
+    def plain(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> str:
         """The whole reply as plain text (console, CLI, JSON), disclaimer last."""
-        return "\n\n".join(self.plain_blocks(reply))
+        return "\n\n".join(self.plain_blocks(reply, before_disclaimer))
 
     # --- Telegram HTML -------------------------------------------------------------------
 

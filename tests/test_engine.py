@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Engine
+from bot.handlers import keyboard
 from tests.replycheck import check
 
 
@@ -32,10 +33,18 @@ def test_greeting_with_a_question_is_a_question(engine: Engine) -> None:
 
 
 def test_clarify_offers_buttons(engine: Engine) -> None:
-    reply = engine.answer("back massage benefits for the whole body")
-    assert reply.kind in ("clarify", "answer")
-    if reply.kind == "clarify":
-        assert 1 <= len(reply.suggestions) <= 3
+    # "massage" alone fits many entries: the engine asks which one, with a button for each.
+    reply = engine.answer("massage")
+    assert (reply.kind, reply.entry_id) == ("clarify", None)
+    ids = [t.id for t in reply.suggestions]
+    assert 2 <= len(ids) <= 3 and len(set(ids)) == len(ids)
+    assert all(i in engine.knowledge.by_id for i in ids)
+    choices = [p.text for p in reply.parts if p.style == "choice"]
+    assert choices == [t.title for t in reply.suggestions]
+    markup = keyboard(reply, clarify_id=7)
+    assert markup is not None
+    buttons = [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+    assert buttons == [(t.title, f"c:7:{t.id}") for t in reply.suggestions]
 
 
 def test_answer_carries_related_topics(engine: Engine) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rapidfuzz import fuzz, process
 
 from bot.engine import Engine
 from bot.evaluation import evaluate, read_labelled
 from bot.knowledge import Knowledge
+from bot.text import words
 from tests.conftest import HOLDOUT, LABELLED
 
 
@@ -23,6 +25,54 @@ def test_labelled_set_is_big_and_balanced(knowledge: Knowledge) -> None:
         assert expects.count(entry.id) >= 6, entry.id
     unknown = set(expects) - set(knowledge.by_id) - {"fallback", "urgent", "smalltalk"}
     assert unknown == set()
+
+
+NEAR_COPY = 90  # rapidfuzz ratio on normalised words: a few letters apart
+LONG_ENOUGH = 5  # words; shorter questions are compared whole ("what is remedial massage")
+
+
+def near_copies(questions: list[str], phrasings: list[str]) -> list[tuple[str, str]]:
+    """(question, phrasing) pairs where a question is a phrasing copied or nearly copied.
+
+    Normalised with the bot's own `words` (case, contractions, punctuation). A question of five
+    words or more is a near copy at ratio >= 90; a shorter one only when it is the same words,
+    since "does it hurt" and "does it hurt much" are simply how everyone asks.
+    """
+    normalised = {" ".join(words(p)): p for p in phrasings}
+    found = []
+    for question in questions:
+        said = " ".join(words(question))
+        if said in normalised:
+            found.append((question, normalised[said]))
+        elif len(said.split()) >= LONG_ENOUGH:
+            best = process.extractOne(said, normalised, scorer=fuzz.ratio, score_cutoff=NEAR_COPY)
+            if best is not None:
+                found.append((question, normalised[best[0]]))
+    return found
+
+
+def test_near_copies_are_caught() -> None:
+    phrasings = ["do they use oil", "is it safe to have a massage when pregnant"]
+    questions = [
+        "Do they use oil?",  # the same words
+        "is it safe to have massage when pregnant",  # one word dropped
+        "is it safe to have a massage when I'm pregnant",  # one word added
+        "can pregnant women get remedial massage",  # a real paraphrase
+        "do they use oils",  # short: only the same words count
+    ]
+    assert near_copies(questions, phrasings) == [
+        ("Do they use oil?", "do they use oil"),
+        ("is it safe to have massage when pregnant", phrasings[1]),
+        ("is it safe to have a massage when I'm pregnant", phrasings[1]),
+    ]
+
+
+@pytest.mark.parametrize("path", [LABELLED, HOLDOUT], ids=["labelled", "holdout"])
+def test_evaluation_questions_are_not_knowledge_phrasings(knowledge: Knowledge, path: Path) -> None:
+    """Measuring on the knowledge base's own wording, or a near copy of it, measures nothing."""
+    items, _ = read_labelled(path)
+    phrasings = [p for entry in knowledge.entries for p in entry.phrasings]
+    assert near_copies([i.question for i in items], phrasings) == []
 
 
 @pytest.mark.parametrize(

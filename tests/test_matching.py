@@ -116,8 +116,21 @@ def test_whole_body_entries_still_answer_other_parts(engine: Engine) -> None:
     assert engine.answer("neck ache, can remedial massage help").entry_id is None
 
 
-def test_relax_is_not_muscle_relaxer(engine: Engine) -> None:
-    assert engine.answer("will my other muscles relax too").kind != "fallback"
+@pytest.mark.parametrize(
+    "text",
+    ["will my other muscles relax too", "will it relax my muscles", "do all my muscles relax"],
+)
+def test_relax_is_not_muscle_relaxer(engine: Engine, text: str) -> None:
+    # "relax" must not be read as the medicine "muscle relaxer", which the bot does not cover.
+    reply = engine.answer(text)
+    assert (reply.kind, reply.entry_id, reply.reason) == ("answer", "whole-body", None)
+
+
+@pytest.mark.parametrize("text", ["can i take muscle relaxants", "muscle relaxer and massage"])
+def test_muscle_relaxer_is_the_medicines_topic(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert (reply.kind, reply.reason) == ("fallback", "not-covered")
+    assert "doesn't cover specific medicines" in engine.render_plain(reply)
 
 
 def test_long_message_is_answered_by_its_question(engine: Engine) -> None:

@@ -69,11 +69,18 @@ async def test_private_question_is_answered_with_disclaimer_and_buttons(bot: Any
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
 
 
-async def test_html_in_question_is_escaped(bot: Any) -> None:
+async def test_html_in_question_is_escaped(bot: Any, engine: Engine) -> None:
+    # The urgent card quotes the user's own words back: markup and "&" in them must arrive
+    # as text, not as HTML Telegram would parse (or refuse, failing the whole message).
+    question = "numb & <b>down</b> below"
+    plain = engine.render_plain(engine.answer(question))
+    assert "(you wrote “numb & <b>down</b> below”)" in plain  # the premise: the card quotes it
     app, api = bot
-    await feed(app, api, "message", api.message(5, "<script>alert(1)</script> sciatica"))
+    await feed(app, api, "message", api.message(5, question))
     (sent,) = api.sent()
-    assert "<script>" not in sent["text"]
+    assert sent["parse_mode"] == "HTML"
+    assert "(you wrote “numb &amp; &lt;b&gt;down&lt;/b&gt; below”)" in sent["text"]
+    assert "<b>down</b>" not in sent["text"] and "& " not in sent["text"]
 
 
 CLARIFY_QUESTION = "massage"  # one word that fits many entries
