@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
+from bot.kinds import Decision, FallbackReason
 from bot.knowledge import Entry, Knowledge
 from bot.language import detect_all
 from bot.matching import MatchConfig, Matcher, Scored
@@ -154,8 +155,8 @@ class Engine:
         return self._from_match(question, decision, ranked, subject), ranked
 
     def _fuse(
-        self, question: str, ranked: list[Scored], decision: str
-    ) -> tuple[list[Scored], str]:
+        self, question: str, ranked: list[Scored], decision: Decision
+    ) -> tuple[list[Scored], Decision]:
         """Where the lexical matcher would answer or offer choices, decide again on the lexical
         score fused with the semantic one; a lexical fallback is never rescued."""
         if self.semantic is None or decision == "fallback" or not ranked:
@@ -203,7 +204,9 @@ class Engine:
             return False
         return subject.follow_up or len(prepared.words) <= self.config.follow_up_words
 
-    def _fallback(self, question: str, text: str, reason: str, score: float = 0.0) -> Reply:
+    def _fallback(
+        self, question: str, text: str, reason: FallbackReason, score: float = 0.0
+    ) -> Reply:
         return Reply("fallback", question, (Part("text", text),), score=score, reason=reason)
 
     def entry_reply(self, entry_id: str, question: str = "") -> Reply | None:
@@ -214,7 +217,7 @@ class Engine:
         return self._answer(question or entry.title, entry, 100.0)
 
     def _from_match(
-        self, question: str, decision: str, ranked: list[Scored], subject: Subject
+        self, question: str, decision: Decision, ranked: list[Scored], subject: Subject
     ) -> Reply:
         top = ranked[0] if ranked else None
         if decision == "answer" and top is not None:

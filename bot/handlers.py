@@ -46,6 +46,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Settings
 from bot.engine import Engine
 from bot.followups import FollowUps
+from bot.kinds import ReplyKind
 from bot.reloader import Reloader
 from bot.replies import Part, Reply, Topic
 from bot.store import Recorder
@@ -396,7 +397,7 @@ async def answer_question(
     await send_reply(message, engine, reply, quote=quote, markup=keyboard(reply, clarify_id))
 
 
-def text_reply(engine: Engine, key: str, kind: str = "smalltalk", **values: str) -> Reply:
+def text_reply(engine: Engine, key: str, kind: ReplyKind = "smalltalk", **values: str) -> Reply:
     return Reply(kind, key, (Part("text", engine.knowledge.text(key, **values)),))
 
 
@@ -406,7 +407,7 @@ async def send_text(
     key: str | None,
     *,
     quote: bool,
-    kind: str = "smalltalk",
+    kind: ReplyKind = "smalltalk",
     **values: str,
 ) -> None:
     """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
@@ -474,7 +475,8 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 async def _command_text(update: Update, context: Context, key: str | None, **values: str) -> None:
     message = update.effective_message
     if message is not None:
-        await send_text(message, context, key, quote=not is_private(message), **values)
+        quote = not is_private(message)
+        await send_text(message, context, key, quote=quote, kind="smalltalk", **values)
 
 
 async def start(update: Update, context: Context) -> None:

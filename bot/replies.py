@@ -10,15 +10,16 @@ import html
 import re
 from dataclasses import dataclass
 
+from bot.kinds import REPLY_KINDS, CardTier, FallbackReason, PartStyle, ReplyKind
 from bot.knowledge import Knowledge
 
 TELEGRAM_LIMIT = 4096
-KINDS = ("answer", "clarify", "fallback", "urgent", "smalltalk")
+KINDS = REPLY_KINDS
 
 
 @dataclass(frozen=True)
 class Part:
-    style: str  # "heading", "text", "quote", "caution", "choice"
+    style: PartStyle
     text: str
     source: str = ""  # for a caution: who says so
 
@@ -31,7 +32,7 @@ class Topic:
 
 @dataclass(frozen=True)
 class Reply:
-    kind: str
+    kind: ReplyKind
     question: str
     parts: tuple[Part, ...]
     entry_id: str | None = None
@@ -39,9 +40,9 @@ class Reply:
     suggestions: tuple[Topic, ...] = ()  # clarify: the entries offered
     related: tuple[Topic, ...] = ()  # answer: follow-up topics
     source: str | None = None  # "article", or the named source of a non-article entry
-    tier: str | None = None  # urgent cards: "crisis", "emergency" or "same-day"
+    tier: CardTier | None = None  # urgent cards only
     language: str = "en"  # the language the reply is written in
-    reason: str | None = None  # fallbacks: not-covered, cause, other-body, no-match, language
+    reason: FallbackReason | None = None  # fallbacks only
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

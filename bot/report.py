@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from rapidfuzz import fuzz
 
 from bot.engine import Engine
+from bot.kinds import EventOutcome
 from bot.store import Store
 
 SIMILAR = 80.0  # token_sort_ratio of normalised questions that counts as "the same question"
@@ -48,7 +49,7 @@ class Report:
     unanswered: list[Unanswered]
     ratings: list[Rating]
     resolved: list[Resolved]
-    totals: dict[str, int]
+    totals: dict[EventOutcome, int]
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
