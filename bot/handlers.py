@@ -46,9 +46,8 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Settings
 from bot.engine import Engine
 from bot.followups import FollowUps
-from bot.kinds import ReplyKind
 from bot.reloader import Reloader
-from bot.replies import Part, Reply, Topic
+from bot.replies import Notice, Outgoing, Reply, Topic
 from bot.store import Recorder
 
 log = logging.getLogger("bot.telegram")
@@ -361,12 +360,13 @@ async def send_parts(
 async def send_reply(
     message: Message,
     engine: Engine,
-    reply: Reply,
+    reply: Outgoing,
     *,
     quote: bool,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Send a reply as one or more HTML messages, in the same forum topic; buttons go last."""
+    """Send a reply or a notice as one or more HTML messages, in the same forum topic; buttons
+    go last."""
     await send_parts(
         message.get_bot(), Target.of(message, quote=quote), engine.renderer.html(reply), markup
     )
@@ -397,23 +397,18 @@ async def answer_question(
     await send_reply(message, engine, reply, quote=quote, markup=keyboard(reply, clarify_id))
 
 
-def text_reply(engine: Engine, key: str, kind: ReplyKind = "smalltalk", **values: str) -> Reply:
-    return Reply(kind, key, (Part("text", engine.knowledge.text(key, **values)),))
+def text_notice(engine: Engine, key: str, **values: str) -> Notice:
+    """One of the bot's texts (knowledge/texts.yaml) as a notice."""
+    return Notice.of(engine.knowledge.text(key, **values))
 
 
 async def send_text(
-    message: Message,
-    context: Context,
-    key: str | None,
-    *,
-    quote: bool,
-    kind: ReplyKind = "smalltalk",
-    **values: str,
+    message: Message, context: Context, key: str | None, *, quote: bool, **values: str
 ) -> None:
     """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
     engine = engine_of(context)
-    reply = text_reply(engine, key, kind, **values) if key else Reply(kind, "/disclaimer", ())
-    await send_reply(message, engine, reply, quote=quote)
+    notice = text_notice(engine, key, **values) if key else Notice()
+    await send_reply(message, engine, notice, quote=quote)
 
 
 def is_private(message: Message) -> bool:
@@ -475,8 +470,7 @@ def addressed_text(message: Message, username: str, bot_id: int) -> str | None:
 async def _command_text(update: Update, context: Context, key: str | None, **values: str) -> None:
     message = update.effective_message
     if message is not None:
-        quote = not is_private(message)
-        await send_text(message, context, key, quote=quote, kind="smalltalk", **values)
+        await send_text(message, context, key, quote=not is_private(message), **values)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -514,7 +508,7 @@ async def topics_command(update: Update, context: Context) -> None:
     await send_reply(
         message,
         engine,
-        text_reply(engine, "topics"),
+        text_notice(engine, "topics"),
         quote=not is_private(message),
         markup=topics_keyboard(engine.topics()),
     )
@@ -527,7 +521,7 @@ async def ask_command(update: Update, context: Context) -> None:
         return
     question = " ".join(context.args or []).strip()
     if not question:
-        await send_text(message, context, "empty", quote=True, kind="fallback")
+        await send_text(message, context, "empty", quote=True)
         return
     await answer_question(message, context, question, quote=not is_private(message))
 
@@ -536,7 +530,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     """Answer an unknown command in a private chat; stay silent in groups."""
     message = update.effective_message
     if message is not None and is_private(message):
-        await send_text(message, context, "unknown_command", quote=False, kind="fallback")
+        await send_text(message, context, "unknown_command", quote=False)
 
 
 # --- messages, buttons, inline -------------------------------------------------------------
@@ -552,7 +546,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     if is_private(message):
         if not text.strip():
-            await send_text(message, context, "empty", quote=False, kind="fallback")
+            await send_text(message, context, "empty", quote=False)
             return
         await answer_question(message, context, text, quote=False)
         return
@@ -560,7 +554,7 @@ async def on_text(update: Update, context: Context) -> None:
     if question is None:
         return  # not addressed to us: stay silent in groups
     if not question:
-        await send_text(message, context, "empty", quote=True, kind="fallback")
+        await send_text(message, context, "empty", quote=True)
         return
     await answer_question(message, context, question, quote=True)
 
@@ -569,7 +563,7 @@ async def on_non_text(update: Update, context: Context) -> None:
     """Ask for text when a sticker, an uncaptioned photo, a voice note… arrives privately."""
     message = update.effective_message
     if message is not None and is_private(message):
-        await send_text(message, context, "non_text", quote=False, kind="fallback")
+        await send_text(message, context, "non_text", quote=False)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None) -> None:

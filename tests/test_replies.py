@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.engine import Engine
-from bot.replies import TELEGRAM_LIMIT, Part, Reply, pack
+from bot.replies import TELEGRAM_LIMIT, Notice, Part, Reply, pack
 
 
 def test_every_kind_ends_with_the_disclaimer(engine: Engine) -> None:
@@ -13,6 +13,15 @@ def test_every_kind_ends_with_the_disclaimer(engine: Engine) -> None:
         reply = engine.answer(text)
         assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
         assert engine.renderer.disclaimer.split()[0] in engine.renderer.html(reply)[-1]
+
+
+def test_notices_end_with_the_disclaimer_and_no_source_line(engine: Engine) -> None:
+    disclaimer = engine.renderer.disclaimer
+    assert engine.render_plain(Notice.of("Hi <you>")) == f"Hi <you>\n\n{disclaimer}"
+    assert engine.renderer.html(Notice.of("Hi <you>")) == [
+        f"Hi &lt;you&gt;\n\n<i>{disclaimer}</i>"
+    ]
+    assert engine.render_plain(Notice()) == disclaimer  # /disclaimer: the disclaimer alone
 
 
 def test_html_escapes_knowledge_and_user_text(engine: Engine) -> None:
