@@ -82,7 +82,7 @@ async def whoami_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None or message.chat.type != ChatType.PRIVATE:
         return
-    text = engine_of(context).knowledge.text("whoami", id=str(user.id))
+    text = engine_of(context).text("whoami", id=str(user.id))
     await send_reply(message, engine_of(context), admin_notice(text), quote=False)
 
 
@@ -110,7 +110,7 @@ async def stats_command(update: Update, context: Context) -> None:
         lines.append(f"Recorded in the last 7 days: {recorded or 'nothing'}.")
     else:
         lines.append("Recording is off (the data directory could not be opened).")
-    lines.append(f"Knowledge: {len(engine_of(context).knowledge.entries)} entries.")
+    lines.append(f"Knowledge: {len(engine_of(context).entries)} entries.")
     await _reply(update, context, "\n".join(lines))
 
 
@@ -129,7 +129,7 @@ async def report_command(update: Update, context: Context) -> None:
 
 async def notify_admins(bot: Any, settings: Settings, engine: Engine, text: str) -> None:
     """Send a message to every admin; one who never started the bot is logged and skipped."""
-    parts = engine.renderer.html(admin_notice(text))
+    parts = engine.render_html(admin_notice(text))
     for admin in sorted(settings.admin_ids):
         try:
             for part in parts:

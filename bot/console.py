@@ -36,7 +36,7 @@ def console(engine: Engine, stdin: TextIO, out: TextIO) -> int:
     """Chat until /quit or end of input. A number picks from the last list of choices."""
     interactive = stdin.isatty() and out.isatty()
     _readline_setup(interactive)
-    texts = engine.knowledge
+    texts = engine  # the bot's texts (knowledge/texts.yaml)
     out.write(
         texts.text("welcome") + "\nType /topics, /help or /quit. A number picks a choice.\n\n"
     )

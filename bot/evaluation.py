@@ -10,7 +10,6 @@ from typing import Any, get_args
 
 from bot.engine import Engine
 from bot.kinds import ReplyKind, SafetyLabel
-from bot.knowledge import Knowledge
 from bot.matching import MatchConfig
 from bot.replies import Reply
 from bot.yamlsource import Problem, read_yaml
@@ -300,7 +299,7 @@ def _ok(o: SafetyOutcome) -> bool:
 
 def _replies(engine: Engine, items: list[Labelled]) -> Iterator[tuple[Labelled, Reply, str, bool]]:
     """Each labelled message with its reply, its plain text and whether the disclaimer ends it."""
-    disclaimer = engine.renderer.disclaimer
+    disclaimer = engine.disclaimer
     for item in items:
         reply = engine.answer(item.question)
         text = engine.render_plain(reply)
@@ -345,7 +344,7 @@ SWEEP: dict[str, tuple[float, ...]] = {
 
 
 def sweep_table(
-    knowledge: Knowledge,
+    engine: Engine,
     sets: dict[str, list[Labelled]],
     grid: dict[str, tuple[float, ...]] | None = None,
 ) -> str:
@@ -362,10 +361,10 @@ def sweep_table(
     header = "| setting | " + " | ".join(f"{n}: top-1 / wrong / off-topic" for n in names) + " |"
     lines = [header, "|---|" + "---|" * len(names)]
     for label, config in configs:
-        engine = Engine(knowledge, config)
+        tried = engine.with_config(config)
         cells = []
         for name in names:
-            report = evaluate(engine, sets[name])
+            report = evaluate(tried, sets[name])
             cells.append(
                 f"{100 * report.top1:.1f} / {100 * report.wrong:.1f} / "
                 f"{100 * report.off_topic_answered:.1f}"

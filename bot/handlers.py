@@ -368,7 +368,7 @@ async def send_reply(
     """Send a reply or a notice as one or more HTML messages, in the same forum topic; buttons
     go last."""
     await send_parts(
-        message.get_bot(), Target.of(message, quote=quote), engine.renderer.html(reply), markup
+        message.get_bot(), Target.of(message, quote=quote), engine.render_html(reply), markup
     )
 
 
@@ -399,7 +399,7 @@ async def answer_question(
 
 def text_notice(engine: Engine, key: str, **values: str) -> Notice:
     """One of the bot's texts (knowledge/texts.yaml) as a notice."""
-    return Notice.of(engine.knowledge.text(key, **values))
+    return Notice.of(engine.text(key, **values))
 
 
 async def send_text(
@@ -620,12 +620,12 @@ async def on_topic_button(update: Update, context: Context) -> None:
     reply = engine.entry_reply(button.entry_id)
     target = _query_target(query)
     if reply is None or target is None:
-        await answer_query(query, engine.knowledge.text("stale_button"))
+        await answer_query(query, engine.text("stale_button"))
         return
     await answer_query(query)
     if isinstance(button, ChoiceButton):
         await recorder_of(context).chosen(button.clarify_id, button.entry_id, _chat_type(query))
-    await send_parts(query.get_bot(), target, engine.renderer.html(reply), keyboard(reply))
+    await send_parts(query.get_bot(), target, engine.render_html(reply), keyboard(reply))
 
 
 async def on_vote_button(update: Update, context: Context) -> None:
@@ -635,10 +635,10 @@ async def on_vote_button(update: Update, context: Context) -> None:
         return
     query, button = tapped
     engine = engine_of(context)
-    if button.entry_id not in engine.knowledge.by_id:
+    if engine.entry(button.entry_id) is None:
         await on_stale_button(update, context)
         return
-    await answer_query(query, engine.knowledge.text("feedback_thanks"))
+    await answer_query(query, engine.text("feedback_thanks"))
     if query.message is not None:
         where = f"{query.message.chat.id}:{query.message.message_id}"
     else:
@@ -669,7 +669,7 @@ async def on_stale_button(update: Update, context: Context) -> None:
     """Any other button data: an old button, or data this bot never sent."""
     query = update.callback_query
     if query is not None:
-        await answer_query(query, engine_of(context).knowledge.text("stale_button"))
+        await answer_query(query, engine_of(context).text("stale_button"))
 
 
 def inline_replies(engine: Engine, text: str) -> list[Reply]:
@@ -680,8 +680,8 @@ def inline_replies(engine: Engine, text: str) -> list[Reply]:
 def _inline_title(engine: Engine, reply: Reply) -> tuple[str, str]:
     if reply.kind == "urgent":
         return "⚠️ Please get medical help", reply.parts[0].text[:100]
-    if reply.entry_id:
-        entry = engine.knowledge.by_id[reply.entry_id]
+    entry = engine.entry(reply.entry_id) if reply.entry_id else None
+    if entry is not None:
         return entry.title, entry.answer[:100]
     return "Remedial massage FAQ", reply.parts[0].text[:100] if reply.parts else ""
 
@@ -699,7 +699,7 @@ async def on_inline(update: Update, context: Context) -> None:
             description=description,
             # Entries fit one message (check warns otherwise); the last part has the disclaimer.
             input_message_content=InputTextMessageContent(
-                engine.renderer.html(reply)[-1], parse_mode=ParseMode.HTML
+                engine.render_html(reply)[-1], parse_mode=ParseMode.HTML
             ),
         )
         for index, reply in enumerate(inline_replies(engine, query.query.strip()))

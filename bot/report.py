@@ -98,7 +98,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
     )
     groups: list[tuple[str, list[str], int]] = []  # (normalised key, wordings, count)
     for wording, count in wordings.most_common():
-        key = " ".join(engine.matcher.normalise(wording)) or wording.casefold()
+        key = " ".join(engine.normalise(wording)) or wording.casefold()
         for i, (other, members, total) in enumerate(groups):
             if fuzz.token_sort_ratio(key, other) >= SIMILAR:
                 groups[i] = (other, [*members, wording], total + count)
@@ -107,7 +107,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
             groups.append((key, [wording], count))
     unanswered = []
     for _, members, count in sorted(groups, key=lambda g: -g[2]):
-        ranked = engine.matcher.rank(members[0])
+        ranked = engine.rank(members[0])
         top = ranked[0] if ranked else None
         unanswered.append(
             Unanswered(

@@ -103,7 +103,7 @@ async def test_clarify_choice_is_shown_and_recorded(bot: Any, engine: Engine, st
             "message": api.message(5, "x"),
         },
     )
-    assert engine.knowledge.by_id[chosen_id].answer[:40] in api.sent()[-1]["text"]
+    assert engine.entry(chosen_id).answer[:40] in api.sent()[-1]["text"]
     (chosen,) = store.events(outcome="chosen")
     assert (chosen.entry_id, chosen.parent) == (chosen_id, clarify.id)
 
