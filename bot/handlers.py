@@ -360,7 +360,7 @@ async def send_parts(
 async def send_reply(
     message: Message,
     engine: Engine,
-    reply: Outgoing,
+    outgoing: Outgoing,
     *,
     quote: bool,
     markup: InlineKeyboardMarkup | None = None,
@@ -368,7 +368,7 @@ async def send_reply(
     """Send a reply or a notice as one or more HTML messages, in the same forum topic; buttons
     go last."""
     await send_parts(
-        message.get_bot(), Target.of(message, quote=quote), engine.render_html(reply), markup
+        message.get_bot(), Target.of(message, quote=quote), engine.render_html(outgoing), markup
     )
 
 
