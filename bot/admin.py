@@ -29,7 +29,7 @@ from bot.handlers import (
     unknown_command,
     with_retries,
 )
-from bot.replies import Part, Reply
+from bot.replies import Notice
 from bot.report import build_report
 
 log = logging.getLogger("bot.admin")
@@ -49,14 +49,15 @@ def is_admin(update: Update, context: Context) -> bool:
     )
 
 
-def admin_reply(text: str) -> Reply:
-    return Reply("smalltalk", "admin", (Part("text", text),))
+def admin_notice(text: str) -> Notice:
+    """A message for an admin: rendered, like every message, with the disclaimer."""
+    return Notice.of(text)
 
 
 async def _reply(update: Update, context: Context, text: str) -> None:
     message = update.effective_message
     if message is not None:
-        await send_reply(message, engine_of(context), admin_reply(text), quote=False)
+        await send_reply(message, engine_of(context), admin_notice(text), quote=False)
 
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -81,8 +82,8 @@ async def whoami_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if message is None or user is None or message.chat.type != ChatType.PRIVATE:
         return
-    text = engine_of(context).knowledge.text("whoami", id=str(user.id))
-    await send_reply(message, engine_of(context), admin_reply(text), quote=False)
+    text = engine_of(context).text("whoami", id=str(user.id))
+    await send_reply(message, engine_of(context), admin_notice(text), quote=False)
 
 
 @admin_only
@@ -109,7 +110,7 @@ async def stats_command(update: Update, context: Context) -> None:
         lines.append(f"Recorded in the last 7 days: {recorded or 'nothing'}.")
     else:
         lines.append("Recording is off (the data directory could not be opened).")
-    lines.append(f"Knowledge: {len(engine_of(context).knowledge.entries)} entries.")
+    lines.append(f"Knowledge: {len(engine_of(context).entries)} entries.")
     await _reply(update, context, "\n".join(lines))
 
 
@@ -128,7 +129,7 @@ async def report_command(update: Update, context: Context) -> None:
 
 async def notify_admins(bot: Any, settings: Settings, engine: Engine, text: str) -> None:
     """Send a message to every admin; one who never started the bot is logged and skipped."""
-    parts = engine.renderer.html(admin_reply(text))
+    parts = engine.render_html(admin_notice(text))
     for admin in sorted(settings.admin_ids):
         try:
             for part in parts:

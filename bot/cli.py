@@ -231,7 +231,7 @@ def _eval(engine: Engine, paths: list[Path], sweep: bool, out: TextIO, err: Text
             return 1
         sets[path.name] = items
     if sweep:
-        print(sweep_table(engine.knowledge, sets), file=out)
+        print(sweep_table(engine, sets), file=out)
         return 0
     for name, items in sets.items():
         if len(sets) > 1:

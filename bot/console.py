@@ -19,7 +19,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.engine import Engine
 from bot.followups import FollowUps
-from bot.replies import Part, Reply, Topic
+from bot.replies import Notice, Part, Topic
 
 YOU = "you> "
 BOT = "bot> "
@@ -86,12 +86,11 @@ class Session:
         self.follow_ups = FollowUps()
 
     def _text(self, key: str, **values: str) -> str:
-        return self.engine.knowledge.text(key, **values)
+        return self.engine.text(key, **values)
 
-    def _notice(self, *keys: str, kind: str = "smalltalk", **values: str) -> Reply:
+    def _notice(self, *keys: str, **values: str) -> Notice:
         """A bot text that is not an answer (/help, /privacy…), rendered like one."""
-        parts = tuple(Part("text", self._text(key, **values)) for key in keys)
-        return Reply(kind, f"/{keys[0]}" if keys else "/disclaimer", parts)
+        return Notice(tuple(Part("text", self._text(key, **values)) for key in keys))
 
     def opening(self) -> str:
         return self.engine.render_plain(self._notice("welcome", "console_hint"))
@@ -103,9 +102,9 @@ class Session:
         command = _COMMAND.fullmatch(line)
         if command:
             rest = (command[2] or "").strip()
-            reply = self._command(command[1].casefold(), rest)
-            if reply is not None:
-                return self.engine.render_plain(reply)
+            notice = self._command(command[1].casefold(), rest)
+            if notice is not None:
+                return self.engine.render_plain(notice)
             line = rest  # /ask <question>: answered as the question
         picked = self._picked(line)
         reply = (self.engine.entry_reply(picked.id) if picked else None) or self.engine.answer(
@@ -122,7 +121,7 @@ class Session:
             extra.append(self._text("console_choose"))
         return self.engine.render_plain(reply, extra)
 
-    def _command(self, name: str, rest: str) -> Reply | None:
+    def _command(self, name: str, rest: str) -> Notice | None:
         """The reply to a command; None for /ask with a question, which is answered as one."""
         if name == "start":
             return self._notice("welcome", "console_hint")
@@ -138,13 +137,11 @@ class Session:
         if name == "topics":
             topics = self.engine.topics()
             self.choices = topics
-            reply = self._notice("console_topics")
-            return Reply(
-                reply.kind, "/topics", (*reply.parts, *(Part("choice", t.title) for t in topics))
-            )
+            notice = self._notice("console_topics")
+            return Notice((*notice.parts, *(Part("choice", t.title) for t in topics)))
         if name == "ask":
-            return None if rest else self._notice("empty", kind="fallback")
-        return self._notice("unknown_command", kind="fallback")
+            return None if rest else self._notice("empty")
+        return self._notice("unknown_command")
 
     def _picked(self, line: str) -> Topic | None:
         """The topic a number or a title picks from the last list shown, if it does."""
@@ -207,6 +204,6 @@ def console(
             out.write(wrap(line, width, YOU) + "\n")
         line = line.strip()
         if line.casefold() in QUIT:
-            out.write(wrap(engine.knowledge.text("console_bye"), width) + "\n")
+            out.write(wrap(engine.text("console_bye"), width) + "\n")
             return 0
         out.write(wrap(session.respond(line), width) + "\n\n")

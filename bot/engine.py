@@ -17,10 +17,11 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
+from bot.kinds import Decision, FallbackReason
 from bot.knowledge import Entry, Knowledge
 from bot.language import detect_all
 from bot.matching import MatchConfig, Matcher, Scored
-from bot.replies import Part, Renderer, Reply, Topic
+from bot.replies import Outgoing, Part, Renderer, Reply, Topic
 from bot.safety import Found, SafetyFinding, SafetyGate
 from bot.semantic import Semantic
 from bot.subjects import Subject, SubjectCheck
@@ -55,10 +56,15 @@ class Smalltalk:
 
 
 class Engine:
-    """Answers questions from one loaded knowledge base."""
+    """Answers questions from one loaded knowledge base.
+
+    Callers (channels, maintainer tools) use its public methods only: `answer`, `candidates`,
+    `entry_reply`, `topics`, the renderings, the bot's texts and entries, and the matcher's
+    view of a text (`normalise`, `rank`, `decide`). The matcher and renderer are its own.
+    """
 
     def __init__(self, knowledge: Knowledge, config: MatchConfig | None = None) -> None:
-        self.knowledge = knowledge
+        self.knowledge = knowledge  # the loaded knowledge base, never changed
         self.safety = SafetyGate(knowledge.safety)
         self._languages = frozenset(knowledge.safety.languages) - {"en"}
         self.smalltalk = Smalltalk(knowledge)
@@ -72,16 +78,70 @@ class Engine:
             for phrase in group
             for w in words(phrase)
         }
-        self.matcher = Matcher(
+        self._matcher = Matcher(
             knowledge.entries, knowledge.synonyms, knowledge.stop_words, subject_words, config
         )
-        self.config = self.matcher.config
+        self.config = self._matcher.config
         self.subjects = SubjectCheck(knowledge)
-        self.renderer = Renderer(knowledge)
+        self._renderer = Renderer(knowledge)
         self.semantic = Semantic.load(knowledge.entries) if self.config.semantic else None
+
+    def with_config(self, config: MatchConfig) -> Engine:
+        """A new engine on the same knowledge base with other matching settings."""
+        return Engine(self.knowledge, config)
+
+    # --- the knowledge base, as callers need it -------------------------------------------
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self.knowledge.entries
+
+    def entry(self, entry_id: str) -> Entry | None:
+        """The entry with this id; None if there is none (an old button, a reload)."""
+        return self.knowledge.by_id.get(entry_id)
+
+    def text(self, key: str, **values: str) -> str:
+        """One of the bot's texts (knowledge/texts.yaml), with its values filled in."""
+        return self.knowledge.text(key, **values)
 
     def topics(self) -> list[Topic]:
         return [Topic(e.id, e.title) for e in self.knowledge.entries]
+
+    # --- rendering: every channel goes through the one renderer ----------------------------
+
+    @property
+    def disclaimer(self) -> str:
+        return self._renderer.disclaimer
+
+    def render_plain(self, message: Outgoing, before_disclaimer: Sequence[str] = ()) -> str:
+        """A reply or notice as plain text (console, CLI, JSON), the disclaimer last;
+        `before_disclaimer` (the console's numbered topics) goes just before it."""
+        return self._renderer.plain(message, before_disclaimer)
+
+    def render_html(self, message: Outgoing) -> list[str]:
+        """A reply or notice as Telegram HTML messages, the disclaimer in the last."""
+        return self._renderer.html(message)
+
+    # --- the matcher's view, for the maintainer tools ---------------------------------------
+
+    def normalise(self, text: str) -> list[str]:
+        """The text's matching tokens: typos corrected, synonyms mapped, stop words dropped."""
+        return self._matcher.normalise(text)
+
+    def rank(self, text: str) -> list[Scored]:
+        """Entries by lexical score for a text, best first, before any subject or safety check
+        (the closest entries, not the reply: `answer` gives that)."""
+        return self._matcher.rank(text)
+
+    def decide(self, ranked: Sequence[Scored]) -> Decision:
+        """What a ranking alone would lead to: answer, clarify or fallback."""
+        return self._matcher.decide(ranked)
+
+    def rank_held_out(self, entry_index: int, phrasing_index: int) -> list[Scored]:
+        """Leave-one-out: rank an entry's phrasing as if the entry did not have it."""
+        return self._matcher.rank_held_out(entry_index, phrasing_index)
+
+    # --- answering ---------------------------------------------------------------------------
 
     def answer(self, text: str, previous: str | None = None) -> Reply:
         """Reply to one message. Never raises for any text.
@@ -108,7 +168,7 @@ class Engine:
         if reply.kind == "clarify":
             offered = [t.id for t in reply.suggestions]
         else:
-            offered = [s.entry_id for s in self.matcher.suggestions(ranked)]
+            offered = [s.entry_id for s in self._matcher.suggestions(ranked)]
         for entry_id in offered:
             if entry_id != reply.entry_id:
                 first.append(self._answer(reply.question, self.knowledge.by_id[entry_id], 0.0))
@@ -129,7 +189,7 @@ class Engine:
         return reply, ranked
 
     def _reply(self, question: str, previous: str | None) -> tuple[Reply, list[Scored]]:
-        prepared = self.matcher.normaliser.prepare(question)
+        prepared = self._matcher.normaliser.prepare(question)
         if not prepared.words:
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),)), []
         social = self.smalltalk.reply_for(prepared.words)
@@ -142,21 +202,21 @@ class Engine:
         if subject.cause:
             return self._fallback(question, self.knowledge.text("cause"), "cause"), []
         ranked = self._rank(prepared, subject)
-        decision = self.matcher.decide(ranked)
+        decision = self._matcher.decide(ranked)
         if decision != "answer" and previous in self.knowledge.by_id and self._is_follow_up(
             prepared, subject
         ):
             title = self.knowledge.by_id[str(previous)].title
-            joined = self.matcher.normaliser.prepare(f"{question} {title}")
+            joined = self._matcher.normaliser.prepare(f"{question} {title}")
             followed = self._rank(joined, self.subjects.check(joined))
-            if self.matcher.decide(followed) == "answer":
+            if self._matcher.decide(followed) == "answer":
                 ranked, decision = followed, "answer"
         ranked, decision = self._fuse(question, ranked, decision)
         return self._from_match(question, decision, ranked, subject), ranked
 
     def _fuse(
-        self, question: str, ranked: list[Scored], decision: str
-    ) -> tuple[list[Scored], str]:
+        self, question: str, ranked: list[Scored], decision: Decision
+    ) -> tuple[list[Scored], Decision]:
         """Where the lexical matcher would answer or offer choices, decide again on the lexical
         score fused with the semantic one; a lexical fallback is never rescued."""
         if self.semantic is None or decision == "fallback" or not ranked:
@@ -185,7 +245,7 @@ class Engine:
         return fused, "fallback"
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
-        ranked = self.matcher.rank(prepared)
+        ranked = self._matcher.rank(prepared)
         if subject.elsewhere:
             # Another part of the body: an entry about the whole body may answer, if it is the
             # best match anyway ("neck pain, will it hurt?"); otherwise none does.
@@ -200,11 +260,13 @@ class Engine:
     def _is_follow_up(self, prepared: Prepared, subject: Subject) -> bool:
         """Short, or opening like a follow-up, and saying something the knowledge base knows:
         "is it safe?" is a follow-up, "ok" or "what about pizza?" is not."""
-        if not any(self.matcher.knows(t) for t in prepared.tokens):
+        if not any(self._matcher.knows(t) for t in prepared.tokens):
             return False
         return subject.follow_up or len(prepared.words) <= self.config.follow_up_words
 
-    def _fallback(self, question: str, text: str, reason: str, score: float = 0.0) -> Reply:
+    def _fallback(
+        self, question: str, text: str, reason: FallbackReason, score: float = 0.0
+    ) -> Reply:
         return Reply("fallback", question, (Part("text", text),), score=score, reason=reason)
 
     def entry_reply(self, entry_id: str, question: str = "") -> Reply | None:
@@ -215,13 +277,13 @@ class Engine:
         return self._answer(question or entry.title, entry, 100.0)
 
     def _from_match(
-        self, question: str, decision: str, ranked: list[Scored], subject: Subject
+        self, question: str, decision: Decision, ranked: list[Scored], subject: Subject
     ) -> Reply:
         top = ranked[0] if ranked else None
         if decision == "answer" and top is not None:
             return self._answer(question, self.knowledge.by_id[top.entry_id], top.score)
         if decision == "clarify" and top is not None and not subject.elsewhere:
-            return self._clarify(question, self.matcher.suggestions(ranked), top)
+            return self._clarify(question, self._matcher.suggestions(ranked), top)
         score = top.score if top else 0.0
         if subject.elsewhere:
             text = self.knowledge.text("other_region", region=subject.other_region or "")
@@ -293,7 +355,4 @@ class Engine:
         card = self.knowledge.safety.languages["en"].cards["advice"]
         source = advice[0].flag.source
         return replace(reply, parts=(*reply.parts, Part("caution", card.action, source)))
-
-    def render_plain(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> str:
-        return self.renderer.plain(reply, before_disclaimer)
 

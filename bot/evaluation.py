@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from bot.engine import Engine
-from bot.knowledge import Knowledge
+from bot.kinds import ReplyKind, SafetyLabel
 from bot.matching import MatchConfig
 from bot.replies import Reply
 from bot.yamlsource import Problem, read_yaml
@@ -17,7 +17,7 @@ from bot.yamlsource import Problem, read_yaml
 SPECIAL = ("fallback", "urgent", "smalltalk")
 # Labels of the blind sets (tests/data/BLIND.md) that all mean "no entry should answer this".
 NOT_AN_ENTRY = ("cause", "other-body", "not-covered", "off-topic")
-SAFETY_LABELS = ("crisis", "emergency", "same-day", "none")
+SAFETY_LABELS: tuple[SafetyLabel, ...] = get_args(SafetyLabel)  # most serious first
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Labelled:
 @dataclass(frozen=True)
 class Outcome:
     item: Labelled
-    kind: str
+    kind: ReplyKind
     entry_id: str | None
     score: float
     suggestions: tuple[str, ...]
@@ -208,8 +208,8 @@ def is_safety_set(items: list[Labelled]) -> bool:
 @dataclass(frozen=True)
 class SafetyOutcome:
     item: Labelled
-    tier: str  # the card's tier, or "none"
-    kind: str
+    tier: SafetyLabel  # the card's tier, or "none"
+    kind: ReplyKind
     language: str
     has_disclaimer: bool
     text: str
@@ -228,7 +228,7 @@ class SafetyReport:
     def _share(items: list[SafetyOutcome], ok: Callable[[SafetyOutcome], bool]) -> float:
         return sum(1 for o in items if ok(o)) / len(items) if items else 1.0
 
-    def recall(self, tier: str) -> float:
+    def recall(self, tier: SafetyLabel) -> float:
         """Share of `tier` messages given a card at least as serious."""
         rank = {t: i for i, t in enumerate(SAFETY_LABELS)}
         return self._share(self.of(tier), lambda o: rank[o.tier] <= rank[tier])
@@ -299,7 +299,7 @@ def _ok(o: SafetyOutcome) -> bool:
 
 def _replies(engine: Engine, items: list[Labelled]) -> Iterator[tuple[Labelled, Reply, str, bool]]:
     """Each labelled message with its reply, its plain text and whether the disclaimer ends it."""
-    disclaimer = engine.renderer.disclaimer
+    disclaimer = engine.disclaimer
     for item in items:
         reply = engine.answer(item.question)
         text = engine.render_plain(reply)
@@ -344,7 +344,7 @@ SWEEP: dict[str, tuple[float, ...]] = {
 
 
 def sweep_table(
-    knowledge: Knowledge,
+    engine: Engine,
     sets: dict[str, list[Labelled]],
     grid: dict[str, tuple[float, ...]] | None = None,
 ) -> str:
@@ -361,10 +361,10 @@ def sweep_table(
     header = "| setting | " + " | ".join(f"{n}: top-1 / wrong / off-topic" for n in names) + " |"
     lines = [header, "|---|" + "---|" * len(names)]
     for label, config in configs:
-        engine = Engine(knowledge, config)
+        tried = engine.with_config(config)
         cells = []
         for name in names:
-            report = evaluate(engine, sets[name])
+            report = evaluate(tried, sets[name])
             cells.append(
                 f"{100 * report.top1:.1f} / {100 * report.wrong:.1f} / "
                 f"{100 * report.off_topic_answered:.1f}"

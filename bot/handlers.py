@@ -47,7 +47,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.followups import FollowUps
 from bot.reloader import Reloader
-from bot.replies import Part, Reply, Topic
+from bot.replies import Notice, Outgoing, Reply, Topic
 from bot.store import Recorder
 
 log = logging.getLogger("bot.telegram")
@@ -360,14 +360,15 @@ async def send_parts(
 async def send_reply(
     message: Message,
     engine: Engine,
-    reply: Reply,
+    outgoing: Outgoing,
     *,
     quote: bool,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Send a reply as one or more HTML messages, in the same forum topic; buttons go last."""
+    """Send a reply or a notice as one or more HTML messages, in the same forum topic; buttons
+    go last."""
     await send_parts(
-        message.get_bot(), Target.of(message, quote=quote), engine.renderer.html(reply), markup
+        message.get_bot(), Target.of(message, quote=quote), engine.render_html(outgoing), markup
     )
 
 
@@ -396,23 +397,18 @@ async def answer_question(
     await send_reply(message, engine, reply, quote=quote, markup=keyboard(reply, clarify_id))
 
 
-def text_reply(engine: Engine, key: str, kind: str = "smalltalk", **values: str) -> Reply:
-    return Reply(kind, key, (Part("text", engine.knowledge.text(key, **values)),))
+def text_notice(engine: Engine, key: str, **values: str) -> Notice:
+    """One of the bot's texts (knowledge/texts.yaml) as a notice."""
+    return Notice.of(engine.text(key, **values))
 
 
 async def send_text(
-    message: Message,
-    context: Context,
-    key: str | None,
-    *,
-    quote: bool,
-    kind: str = "smalltalk",
-    **values: str,
+    message: Message, context: Context, key: str | None, *, quote: bool, **values: str
 ) -> None:
     """Send one of the bot's texts; with no key, the disclaimer alone (the renderer adds it)."""
     engine = engine_of(context)
-    reply = text_reply(engine, key, kind, **values) if key else Reply(kind, "/disclaimer", ())
-    await send_reply(message, engine, reply, quote=quote)
+    notice = text_notice(engine, key, **values) if key else Notice()
+    await send_reply(message, engine, notice, quote=quote)
 
 
 def is_private(message: Message) -> bool:
@@ -512,7 +508,7 @@ async def topics_command(update: Update, context: Context) -> None:
     await send_reply(
         message,
         engine,
-        text_reply(engine, "topics"),
+        text_notice(engine, "topics"),
         quote=not is_private(message),
         markup=topics_keyboard(engine.topics()),
     )
@@ -525,7 +521,7 @@ async def ask_command(update: Update, context: Context) -> None:
         return
     question = " ".join(context.args or []).strip()
     if not question:
-        await send_text(message, context, "empty", quote=True, kind="fallback")
+        await send_text(message, context, "empty", quote=True)
         return
     await answer_question(message, context, question, quote=not is_private(message))
 
@@ -534,7 +530,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     """Answer an unknown command in a private chat; stay silent in groups."""
     message = update.effective_message
     if message is not None and is_private(message):
-        await send_text(message, context, "unknown_command", quote=False, kind="fallback")
+        await send_text(message, context, "unknown_command", quote=False)
 
 
 # --- messages, buttons, inline -------------------------------------------------------------
@@ -550,7 +546,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     if is_private(message):
         if not text.strip():
-            await send_text(message, context, "empty", quote=False, kind="fallback")
+            await send_text(message, context, "empty", quote=False)
             return
         await answer_question(message, context, text, quote=False)
         return
@@ -558,7 +554,7 @@ async def on_text(update: Update, context: Context) -> None:
     if question is None:
         return  # not addressed to us: stay silent in groups
     if not question:
-        await send_text(message, context, "empty", quote=True, kind="fallback")
+        await send_text(message, context, "empty", quote=True)
         return
     await answer_question(message, context, question, quote=True)
 
@@ -567,7 +563,7 @@ async def on_non_text(update: Update, context: Context) -> None:
     """Ask for text when a sticker, an uncaptioned photo, a voice note… arrives privately."""
     message = update.effective_message
     if message is not None and is_private(message):
-        await send_text(message, context, "non_text", quote=False, kind="fallback")
+        await send_text(message, context, "non_text", quote=False)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
@@ -624,12 +620,12 @@ async def on_topic_button(update: Update, context: Context) -> None:
     reply = engine.entry_reply(button.entry_id)
     target = _query_target(query)
     if reply is None or target is None:
-        await answer_query(query, engine.knowledge.text("stale_button"))
+        await answer_query(query, engine.text("stale_button"))
         return
     await answer_query(query)
     if isinstance(button, ChoiceButton):
         await recorder_of(context).chosen(button.clarify_id, button.entry_id, _chat_type(query))
-    await send_parts(query.get_bot(), target, engine.renderer.html(reply), keyboard(reply))
+    await send_parts(query.get_bot(), target, engine.render_html(reply), keyboard(reply))
 
 
 async def on_vote_button(update: Update, context: Context) -> None:
@@ -639,10 +635,10 @@ async def on_vote_button(update: Update, context: Context) -> None:
         return
     query, button = tapped
     engine = engine_of(context)
-    if button.entry_id not in engine.knowledge.by_id:
+    if engine.entry(button.entry_id) is None:
         await on_stale_button(update, context)
         return
-    await answer_query(query, engine.knowledge.text("feedback_thanks"))
+    await answer_query(query, engine.text("feedback_thanks"))
     if query.message is not None:
         where = f"{query.message.chat.id}:{query.message.message_id}"
     else:
@@ -673,7 +669,7 @@ async def on_stale_button(update: Update, context: Context) -> None:
     """Any other button data: an old button, or data this bot never sent."""
     query = update.callback_query
     if query is not None:
-        await answer_query(query, engine_of(context).knowledge.text("stale_button"))
+        await answer_query(query, engine_of(context).text("stale_button"))
 
 
 def inline_replies(engine: Engine, text: str) -> list[Reply]:
@@ -684,8 +680,8 @@ def inline_replies(engine: Engine, text: str) -> list[Reply]:
 def _inline_title(engine: Engine, reply: Reply) -> tuple[str, str]:
     if reply.kind == "urgent":
         return "⚠️ Please get medical help", reply.parts[0].text[:100]
-    if reply.entry_id:
-        entry = engine.knowledge.by_id[reply.entry_id]
+    entry = engine.entry(reply.entry_id) if reply.entry_id else None
+    if entry is not None:
         return entry.title, entry.answer[:100]
     return "Remedial massage FAQ", reply.parts[0].text[:100] if reply.parts else ""
 
@@ -703,7 +699,7 @@ async def on_inline(update: Update, context: Context) -> None:
             description=description,
             # Entries fit one message (check warns otherwise); the last part has the disclaimer.
             input_message_content=InputTextMessageContent(
-                engine.renderer.html(reply)[-1], parse_mode=ParseMode.HTML
+                engine.render_html(reply)[-1], parse_mode=ParseMode.HTML
             ),
         )
         for index, reply in enumerate(inline_replies(engine, query.query.strip()))

@@ -32,7 +32,6 @@ SCOPE = 6  # words a context trigger reaches in its clause
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
 CLASSES = ("<num>", "<temp>", "<child>")
-CONTEXT_KINDS = ("negated", "historical", "hypothetical", "intended", "family")
 
 # Words a term may not skip over, in every language the bot reads (accents folded).
 NEGATIONS = frozenset(

@@ -9,7 +9,6 @@ from rapidfuzz import fuzz, process
 
 from bot.engine import Engine
 from bot.knowledge import Knowledge
-from bot.matching import Matcher
 from bot.yamlsource import Problem
 
 NEAR_DUPLICATE = 90.0
@@ -22,9 +21,8 @@ def _warn(file: str, line: int, message: str) -> Problem:
 def lint(knowledge: Knowledge) -> list[Problem]:
     problems: list[Problem] = []
     engine = Engine(knowledge)  # render and match exactly as users get it
-    matcher = engine.matcher
     normalised = [
-        (entry, i, " ".join(matcher.normalise(p)))
+        (entry, i, " ".join(engine.normalise(p)))
         for entry in knowledge.entries
         for i, p in enumerate(entry.phrasings)
     ]
@@ -49,11 +47,11 @@ def lint(knowledge: Knowledge) -> list[Problem]:
                     f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
                 )
             )
-    problems.extend(leave_one_out(knowledge, matcher))
+    problems.extend(leave_one_out(knowledge, engine))
     for entry in knowledge.entries:
         reply = engine.entry_reply(entry.id)
         assert reply is not None
-        if len(engine.renderer.html(reply)) > 1:
+        if len(engine.render_html(reply)) > 1:
             problems.append(
                 _warn(
                     entry.file, entry.line, f"'{entry.id}' renders longer than one Telegram message"
@@ -62,14 +60,14 @@ def lint(knowledge: Knowledge) -> list[Problem]:
     return problems
 
 
-def leave_one_out(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
+def leave_one_out(knowledge: Knowledge, engine: Engine | None = None) -> list[Problem]:
     """Each phrasing, held out of its entry, should still be answered by that entry."""
     problems = []
-    matcher = matcher or Matcher(knowledge.entries, knowledge.synonyms, knowledge.stop_words)
+    engine = engine or Engine(knowledge)
     for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
-            ranked = matcher.rank_held_out(k, i)
-            if ranked and ranked[0].entry_id != entry.id and matcher.decide(ranked) != "fallback":
+            ranked = engine.rank_held_out(k, i)
+            if ranked and ranked[0].entry_id != entry.id and engine.decide(ranked) != "fallback":
                 problems.append(
                     _warn(
                         entry.file,

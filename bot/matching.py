@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.kinds import Decision
 from bot.knowledge import Entry
 from bot.text import Normaliser, Prepared, sentences, words
 
@@ -203,7 +204,7 @@ class Matcher:
                     ranked = candidate
         return ranked
 
-    def decide(self, ranked: Sequence[Scored]) -> str:
+    def decide(self, ranked: Sequence[Scored]) -> Decision:
         """Answer when the best entry is clearly best; offer choices when unsure; else fall back.
 
         A clarify offers two or three choices, never one: a single close candidate is answered.

@@ -84,7 +84,7 @@ class Reloader:
         """Validate the directory now; swap the engine in if valid. Never raises."""
         async with self._lock:
             self._seen = signature(self.directory)
-            previous = len(self.engine.knowledge.entries)
+            previous = len(self.engine.entries)
             try:
                 engine, problems = await asyncio.to_thread(self._build)
             except Exception as exc:  # a bug must not take the serving engine down
@@ -100,7 +100,7 @@ class Reloader:
                 log.error("knowledge not reloaded; still serving %d entries", previous)
             else:
                 self.holder["engine"] = engine  # the atomic swap
-                outcome = ReloadOutcome(True, len(engine.knowledge.entries), previous)
+                outcome = ReloadOutcome(True, len(engine.entries), previous)
                 log.info("%s", outcome.message())
             return outcome
 

@@ -1,7 +1,9 @@
-"""Replies: what the engine decided (`Reply`), and the one renderer that turns it into text.
+"""Replies: what the engine decided (`Reply`), the bot's other texts (`Notice`), and the one
+renderer that turns either into text.
 
 `Renderer` is the only place the disclaimer and the source line are added, and the only place
-that knows Telegram's 4096-character limit: every channel renders through it.
+that knows Telegram's 4096-character limit: every channel renders through it, so every message
+the bot sends, a reply or a notice, ends with the disclaimer.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.kinds import REPLY_KINDS, CardTier, FallbackReason, PartStyle, ReplyKind
 from bot.knowledge import Knowledge
 
 TELEGRAM_LIMIT = 4096
-KINDS = ("answer", "clarify", "fallback", "urgent", "smalltalk")
+KINDS = REPLY_KINDS
 
 
 @dataclass(frozen=True)
 class Part:
-    style: str  # "heading", "text", "quote", "caution", "choice"
+    style: PartStyle
     text: str
     source: str = ""  # for a caution: who says so
 
@@ -32,7 +35,7 @@ class Topic:
 
 @dataclass(frozen=True)
 class Reply:
-    kind: str
+    kind: ReplyKind
     question: str
     parts: tuple[Part, ...]
     entry_id: str | None = None
@@ -40,9 +43,9 @@ class Reply:
     suggestions: tuple[Topic, ...] = ()  # clarify: the entries offered
     related: tuple[Topic, ...] = ()  # answer: follow-up topics
     source: str | None = None  # "article", or the named source of a non-article entry
-    tier: str | None = None  # urgent cards: "crisis", "emergency" or "same-day"
+    tier: CardTier | None = None  # urgent cards only
     language: str = "en"  # the language the reply is written in
-    reason: str | None = None  # fallbacks: not-covered, cause, other-body, no-match, language
+    reason: FallbackReason | None = None  # fallbacks only
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -63,6 +66,22 @@ class Reply:
         }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A bot text that answers no question: /start, /help, /privacy, an admin notice, or no
+    parts at all for the disclaimer alone. Never counted or recorded; rendered like a reply,
+    so it ends with the disclaimer too."""
+
+    parts: tuple[Part, ...] = ()
+
+    @classmethod
+    def of(cls, text: str) -> Notice:
+        return cls((Part("text", text),))
+
+
+Outgoing = Reply | Notice  # what the renderer renders: everything the bot sends
+
+
 class Renderer:
     """Renders replies as plain text or Telegram HTML, always ending with the disclaimer."""
 
@@ -76,26 +95,26 @@ class Renderer:
         self.article_source = knowledge.text("source_line")
         self.limit = limit
 
-    def _source_line(self, reply: Reply) -> str | None:
-        if reply.source is None:
+    def _source_line(self, message: Outgoing) -> str | None:
+        if not isinstance(message, Reply) or message.source is None:
             return None
-        if reply.source == "article":
+        if message.source == "article":
             return self.article_source
-        return f"Source: {reply.source}"
+        return f"Source: {message.source}"
 
-    def disclaimers(self, reply: Reply) -> list[str]:
+    def disclaimers(self, message: Outgoing) -> list[str]:
         """The disclaimer, preceded by its translation when the reply is in another language."""
-        translated = self._translated.get(reply.language)
+        translated = self._translated.get(message.language) if isinstance(message, Reply) else None
         return [translated, self.disclaimer] if translated else [self.disclaimer]
 
     # --- plain text ----------------------------------------------------------------------
 
-    def plain_blocks(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> list[str]:
-        """The reply's blocks; `before_disclaimer` (the console's numbered topics) go just
+    def plain_blocks(self, message: Outgoing, before_disclaimer: Sequence[str] = ()) -> list[str]:
+        """The message's blocks; `before_disclaimer` (the console's numbered topics) go just
         before the disclaimer, which stays last."""
         blocks: list[str] = []
         choices: list[str] = []
-        for part in reply.parts:
+        for part in message.parts:
             if part.style == "choice":
                 choices.append(f"{len(choices) + 1}. {part.text}")
                 continue
@@ -110,22 +129,22 @@ class Renderer:
                 blocks.append(part.text)
         if choices:
             blocks.append("\n".join(choices))
-        source = self._source_line(reply)
+        source = self._source_line(message)
         if source:
             blocks.append(source)
         blocks.extend(before_disclaimer)
-        blocks.extend(self.disclaimers(reply))
+        blocks.extend(self.disclaimers(message))
         return blocks
 
-    def plain(self, reply: Reply, before_disclaimer: Sequence[str] = ()) -> str:
-        """The whole reply as plain text (console, CLI, JSON), disclaimer last."""
-        return "\n\n".join(self.plain_blocks(reply, before_disclaimer))
+    def plain(self, message: Outgoing, before_disclaimer: Sequence[str] = ()) -> str:
+        """The whole reply or notice as plain text (console, CLI, JSON), disclaimer last."""
+        return "\n\n".join(self.plain_blocks(message, before_disclaimer))
 
     # --- Telegram HTML -------------------------------------------------------------------
 
-    def html_blocks(self, reply: Reply) -> list[str]:
+    def html_blocks(self, message: Outgoing) -> list[str]:
         blocks: list[str] = []
-        for part in reply.parts:
+        for part in message.parts:
             text = html.escape(part.text, quote=False)
             if part.style == "heading":
                 blocks.append(f"<b>{text}</b>")
@@ -138,15 +157,15 @@ class Renderer:
                 blocks.append(f"The article: <i>“{text}”</i>")
             else:
                 blocks.append(text)
-        source_line = self._source_line(reply)
+        source_line = self._source_line(message)
         if source_line:
             blocks.append(f"<i>{html.escape(source_line, quote=False)}</i>")
-        blocks.extend(f"<i>{html.escape(d, quote=False)}</i>" for d in self.disclaimers(reply))
+        blocks.extend(f"<i>{html.escape(d, quote=False)}</i>" for d in self.disclaimers(message))
         return blocks
 
-    def html(self, reply: Reply) -> list[str]:
-        """The reply as Telegram HTML messages, each within the limit, disclaimer in the last."""
-        return pack(self.html_blocks(reply), self.limit)
+    def html(self, message: Outgoing) -> list[str]:
+        """As Telegram HTML messages, each within the limit, the disclaimer in the last."""
+        return pack(self.html_blocks(message), self.limit)
 
 
 def pack(blocks: list[str], limit: int) -> list[str]:

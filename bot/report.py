@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from rapidfuzz import fuzz
 
 from bot.engine import Engine
+from bot.kinds import EventOutcome
 from bot.store import Store
 
 SIMILAR = 80.0  # token_sort_ratio of normalised questions that counts as "the same question"
@@ -48,7 +49,7 @@ class Report:
     unanswered: list[Unanswered]
     ratings: list[Rating]
     resolved: list[Resolved]
-    totals: dict[str, int]
+    totals: dict[EventOutcome, int]
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -97,7 +98,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
     )
     groups: list[tuple[str, list[str], int]] = []  # (normalised key, wordings, count)
     for wording, count in wordings.most_common():
-        key = " ".join(engine.matcher.normalise(wording)) or wording.casefold()
+        key = " ".join(engine.normalise(wording)) or wording.casefold()
         for i, (other, members, total) in enumerate(groups):
             if fuzz.token_sort_ratio(key, other) >= SIMILAR:
                 groups[i] = (other, [*members, wording], total + count)
@@ -106,7 +107,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
             groups.append((key, [wording], count))
     unanswered = []
     for _, members, count in sorted(groups, key=lambda g: -g[2]):
-        ranked = engine.matcher.rank(members[0])
+        ranked = engine.rank(members[0])
         top = ranked[0] if ranked else None
         unanswered.append(
             Unanswered(

@@ -16,27 +16,28 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.lexicon import CONTEXT_KINDS, Context, ContextRules, Lexicon, Occurrence, Tokens
+from bot.kinds import CARD_TIERS as CARD_TIERS  # most serious first; bot/knowledge.py uses it
+from bot.kinds import CONTEXT_KINDS, CardTier, ContextKind, Tier
+from bot.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
 
-CARD_TIERS = ("crisis", "emergency", "same-day")  # most serious first
-ADVICE = "advice"
-TIERS = (*CARD_TIERS, ADVICE)
+ADVICE: Tier = "advice"
+TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
 # only matters where a flag asks for it.
-DEFAULT_CANCELLED_BY = frozenset(CONTEXT_KINDS) - {"intended"}
+DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended"}
 MAX_TRIED = 6  # occurrences per concept tried when looking for the tightest quote
 
 
 @dataclass(frozen=True)
 class Flag:
     id: str
-    tier: str
+    tier: Tier
     noticed: str  # what the card repeats back: plain words, never a diagnosis
     when: tuple[tuple[str, ...], ...]  # alternatives, each concepts that occur together
     also: tuple[str, ...] = ()  # concepts that must occur somewhere in the message too
     window: int = DEFAULT_WINDOW
-    cancelled_by: frozenset[str] = DEFAULT_CANCELLED_BY  # context kinds that drop it
+    cancelled_by: frozenset[ContextKind] = DEFAULT_CANCELLED_BY  # context kinds that drop it
     source: str = ""
 
     def concepts(self) -> set[str]:
@@ -78,7 +79,7 @@ class Found:
 
 @dataclass(frozen=True)
 class SafetyFinding:
-    tier: str | None  # the most serious card tier found; None when only advice applies
+    tier: CardTier | None  # the most serious card tier found; None when only advice applies
     found: tuple[Found, ...]  # card flags, most serious first
     advice: tuple[Found, ...]
     language: str
@@ -123,9 +124,11 @@ class SafetyGate:
         ranked = sorted(found.values(), key=lambda f: order[f.flag.tier])
         cards = tuple(f for f in ranked if f.flag.tier != ADVICE)
         advice = tuple(f for f in ranked if f.flag.tier == ADVICE)
+        top = cards[0].flag.tier if cards else None
+        assert top != "advice"  # cards hold card tiers only
         # The card speaks the language of the words that raised the most serious flag.
         spoken = cards[0].language if cards and language == "en" else language
-        return SafetyFinding(cards[0].flag.tier if cards else None, cards, advice, spoken)
+        return SafetyFinding(top, cards, advice, spoken)
 
     def _find(self, detector: _Detector, text: str, correct: bool = True) -> list[Found]:
         tokens = Tokens.of(text, detector.context.terminators, detector.english)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from bot.kinds import EVENT_OUTCOMES, EventOutcome, Vote
 from bot.replies import Reply
 
 log = logging.getLogger("bot.store")
@@ -36,7 +37,8 @@ SCHEMA_VERSION = 2
 PRUNE_BATCH = 2000  # rows per DELETE, so a large prune never holds the database for long
 T = TypeVar("T")
 MAX_QUESTION_CHARS = 1000
-# outcome: fallback | clarify | chosen (a clarify suggestion tapped) | up | down (feedback)
+# outcome: an EventOutcome (bot/kinds.py): fallback | clarify | chosen (a clarify suggestion
+# tapped) | up | down (feedback)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id        INTEGER PRIMARY KEY,
@@ -56,14 +58,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 VOTER_INDEX = (
     "CREATE UNIQUE INDEX IF NOT EXISTS events_voter ON events(voter) WHERE voter IS NOT NULL"
 )
-OUTCOMES = ("fallback", "clarify", "chosen", "up", "down")
+OUTCOMES = EVENT_OUTCOMES
 
 
 @dataclass(frozen=True)
 class Event:
     id: int
     at: float
-    outcome: str
+    outcome: EventOutcome
     question: str | None
     entry_id: str | None
     score: float | None
@@ -118,7 +120,7 @@ class Store:
 
     def record(
         self,
-        outcome: str,
+        outcome: EventOutcome,
         *,
         question: str | None = None,
         entry_id: str | None = None,
@@ -178,7 +180,7 @@ class Store:
             log.warning("could not prune old events: %s", exc)
             return removed
 
-    def events(self, since: float = 0.0, outcome: str | None = None) -> list[Event]:
+    def events(self, since: float = 0.0, outcome: EventOutcome | None = None) -> list[Event]:
         query = (
             "SELECT id, at, outcome, question, entry_id, score, chat_type, parent "
             "FROM events WHERE at >= ?"
@@ -263,7 +265,7 @@ class Recorder:
         )
 
     async def feedback(
-        self, vote: str, entry_id: str, chat_type: str, voter: str | None = None
+        self, vote: Vote, entry_id: str, chat_type: str, voter: str | None = None
     ) -> None:
         """Record 👍 / 👎; with `voter` (message and user), a repeated vote replaces the last."""
         self.since_start[vote] += 1

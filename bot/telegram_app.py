@@ -355,7 +355,7 @@ async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     if state.reloader is not None:
         state.tasks.append(asyncio.create_task(state.reloader.run(), name="knowledge-reload"))
     state.tasks.append(asyncio.create_task(_prune_forever(state.recorder), name="retention-prune"))
-    log.info("bot @%s started with %d entries", bot.username, len(state.engine.knowledge.entries))
+    log.info("bot @%s started with %d entries", bot.username, len(state.engine.entries))
 
 
 async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -52,8 +52,8 @@ def assert_well_formed(message: str) -> None:
 def check(engine: Engine, text: str) -> None:
     reply = engine.answer(text)
     assert reply.kind in KINDS
-    assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
-    parts = engine.renderer.html(reply)
+    assert engine.render_plain(reply).endswith(engine.disclaimer)
+    parts = engine.render_html(reply)
     assert parts and all(0 < len(p) <= TELEGRAM_LIMIT for p in parts)
     assert "not medical advice" in parts[-1]
     for part in parts:

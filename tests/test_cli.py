@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.cli import main
+from bot.store import DB_FILE, Store
 from tests.conftest import LABELLED, ROOT
 
 
@@ -130,3 +131,34 @@ def test_ask_does_not_import_telegram() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+# Maintainers run these where python-telegram-bot may not even be installed.
+MAINTAINER_TOOLS = (
+    "bot.lint",
+    "bot.evaluation",
+    "bot.report",
+    "bot.bench",
+    "bot.knowledge",
+    "bot.yamlsource",
+)
+
+
+def test_maintainer_tools_do_not_import_telegram(tmp_path: Path) -> None:
+    Store(tmp_path / DB_FILE).close()  # an empty store, for `report`
+    code = (
+        "import importlib, io, sys\n"
+        f"for name in {MAINTAINER_TOOLS!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    assert 'telegram' not in sys.modules, name\n"
+        "from bot.cli import main\n"
+        f"for argv in (['check'], ['eval', {str(LABELLED)!r}], ['report']):\n"
+        "    assert main(argv, stdout=io.StringIO()) == 0, argv\n"
+        "    assert 'telegram' not in sys.modules, argv\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "BOT_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "ok", result.stderr

@@ -103,4 +103,4 @@ def test_inline_lists_only_entries_chat_would_offer(engine: Engine) -> None:
             assert listed[0].entry_id == chat.entry_id
         for reply in listed:
             assert reply.kind == "answer"
-            assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
+            assert engine.render_plain(reply).endswith(engine.disclaimer)

@@ -113,7 +113,7 @@ def test_renderer_escapes_any_answer_text(engine: Engine, text: str) -> None:
         entry_id="x",
         source=text[:80] or None,
     )
-    for part in engine.renderer.html(reply):
+    for part in engine.render_html(reply):
         assert len(part) <= TELEGRAM_LIMIT
         assert_well_formed(part)
 

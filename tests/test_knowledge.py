@@ -63,7 +63,7 @@ def test_entry_is_complete(entry, knowledge: Knowledge) -> None:  # type: ignore
 def test_entry_renders_within_limit_with_disclaimer(entry, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     reply = engine.entry_reply(entry.id)
     assert reply is not None and reply.kind == "answer"
-    messages = engine.renderer.html(reply)
+    messages = engine.render_html(reply)
     assert all(len(m) <= TELEGRAM_LIMIT for m in messages)
     assert "not medical advice" in messages[-1]
     plain = engine.render_plain(reply)

@@ -5,26 +5,35 @@ from __future__ import annotations
 import re
 
 from bot.engine import Engine
-from bot.replies import TELEGRAM_LIMIT, Part, Reply, pack
+from bot.replies import TELEGRAM_LIMIT, Notice, Part, Reply, pack
 
 
 def test_every_kind_ends_with_the_disclaimer(engine: Engine) -> None:
     for text in ("oil?", "hi", "pasta recipe", "numb down there", "back pain"):
         reply = engine.answer(text)
-        assert engine.render_plain(reply).endswith(engine.renderer.disclaimer)
-        assert engine.renderer.disclaimer.split()[0] in engine.renderer.html(reply)[-1]
+        assert engine.render_plain(reply).endswith(engine.disclaimer)
+        assert engine.disclaimer.split()[0] in engine.render_html(reply)[-1]
+
+
+def test_notices_end_with_the_disclaimer_and_no_source_line(engine: Engine) -> None:
+    disclaimer = engine.disclaimer
+    assert engine.render_plain(Notice.of("Hi <you>")) == f"Hi <you>\n\n{disclaimer}"
+    assert engine.render_html(Notice.of("Hi <you>")) == [
+        f"Hi &lt;you&gt;\n\n<i>{disclaimer}</i>"
+    ]
+    assert engine.render_plain(Notice()) == disclaimer  # /disclaimer: the disclaimer alone
 
 
 def test_html_escapes_knowledge_and_user_text(engine: Engine) -> None:
     reply = Reply("fallback", "<b>x</b>", (Part("text", "a < b & <script>"),))
-    html = "".join(engine.renderer.html(reply))
+    html = "".join(engine.render_html(reply))
     assert "&lt;script&gt;" in html and "a &lt; b &amp;" in html
 
 
 def test_long_reply_is_split_with_disclaimer_last(engine: Engine) -> None:
     long_text = "word " * 3000
     reply = Reply("fallback", "q", (Part("heading", "H"), Part("text", long_text)))
-    messages = engine.renderer.html(reply)
+    messages = engine.render_html(reply)
     assert len(messages) > 1
     assert all(len(m) <= TELEGRAM_LIMIT for m in messages)
     assert "not medical advice" in messages[-1]

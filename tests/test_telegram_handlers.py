@@ -12,6 +12,7 @@ from telegram import Update
 from bot.config import Settings
 from bot.engine import Engine
 from bot.handlers import TOPICS_PER_PAGE, with_retries
+from bot.matching import Matcher, Scored
 from bot.store import Store
 from bot.telegram_app import RedactToken, build_application
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
@@ -110,7 +111,7 @@ async def test_clarify_choice_is_shown_and_recorded(bot: Any, engine: Engine, st
             "message": api.message(5, "x"),
         },
     )
-    assert engine.knowledge.by_id[chosen_id].answer[:40] in api.sent()[-1]["text"]
+    assert engine.entry(chosen_id).answer[:40] in api.sent()[-1]["text"]
     (chosen,) = store.events(outcome="chosen")
     assert (chosen.entry_id, chosen.parent) == (chosen_id, clarify.id)
 
@@ -305,6 +306,28 @@ async def test_inline_query(bot: Any) -> None:
     )
     urgent = api.sent("answerInlineQuery")[2]["results"]
     assert "emergency" in urgent[0]["input_message_content"]["message_text"]
+
+
+async def test_inline_query_ranks_each_query_once(
+    bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries listed after the reply come from the reply's own ranking, not a second one."""
+    ranked: list[object] = []
+    rank = Matcher.rank
+
+    def counting(self: Matcher, text: Any) -> list[Scored]:
+        ranked.append(text)
+        return rank(self, text)
+
+    monkeypatch.setattr(Matcher, "rank", counting)
+    app, api = bot
+    queries = ("does massage hurt", "massage", "oil")
+    for n, query in enumerate(queries):
+        payload = {"id": f"q{n}", "from": api.user(5), "query": query, "offset": ""}
+        await feed(app, api, "inline_query", payload)
+    assert len(ranked) == len(queries)
+    listed = [len(a["results"]) for a in api.sent("answerInlineQuery")]
+    assert all(n > 1 for n in listed[:2])  # entries besides the reply's were listed
 
 
 async def test_long_question_still_fits(bot: Any) -> None:
