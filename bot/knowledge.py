@@ -142,191 +142,352 @@ def _display(path: Path, directory: Path) -> str:
         return str(path)
 
 
-def _schema_problems(doc: Located, display: str, validator: Any) -> list[Problem]:
+Where = tuple[str | int, ...]  # a path into a YAML document: keys and list indexes
+# The files that never hold entries: one of them unreadable still leaves every entry id known.
+_FIXED_FILES = frozenset({TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE, SUBJECTS_FILE})
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One YAML file that was read, and the paths in it the schema rejected."""
+
+    located: Located
+    display: str
+    faults: frozenset[Where]  # a missing key is a fault at its own path
+
+    @property
+    def valid(self) -> bool:
+        return not self.faults
+
+
+@dataclass(frozen=True)
+class _Documents:
+    files: dict[str, _Document]  # knowledge/*.yaml that were read, entries.yaml first
+    languages: tuple[_Document, ...]
+    article: str | None  # None when it could not be read
+    complete: bool  # every file that may hold entries was read, so every entry id is known
+
+
+@dataclass(frozen=True)
+class _Built:
+    """An entry built from its document, with the way back to its lines and schema faults."""
+
+    entry: Entry
+    document: _Document
+    index: int
+
+    def line(self, *path: str | int) -> int:
+        return self.document.located.line(("entries", self.index, *path))
+
+    def faulty(self, *path: str | int) -> bool:
+        """Whether the schema already reported this part of the entry (or a part of it)."""
+        where = ("entries", self.index, *path)
+        return any(
+            fault[: len(where)] == where or (len(fault) > 2 and where[: len(fault)] == fault)
+            for fault in self.document.faults
+        )
+
+
+def _schema_problems(
+    doc: Located, display: str, validator: Any
+) -> tuple[list[Problem], frozenset[Where]]:
     problems = []
+    faults: set[Where] = set()
     for error in validator.iter_errors(doc.value):
         path = tuple(error.instance_path)
         where = ".".join(str(p) for p in path) or "(top level)"
         message = error.message if len(error.message) < 200 else error.message[:200] + "…"
         problems.append(Problem(display, doc.line(path), f"{where}: {message}"))
-    return problems
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            faults.add((*path, kind.property))
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            faults.update((*path, key) for key in kind.unexpected)
+        else:
+            faults.add(path)
+    return problems, frozenset(faults)
 
 
 def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
-    """Validate every file in `directory`; return the knowledge (if valid) and all problems."""
+    """Validate every file in `directory`; return the knowledge (if valid) and all problems.
+
+    Each step reports what it finds and the next steps still run on whatever could be read, so
+    one run shows every problem: a missing title does not hide a duplicate id elsewhere.
+    """
     directory = Path(directory)
-    problems: list[Problem] = []
     if not directory.is_dir():
         return None, [Problem(str(directory), 1, "knowledge directory not found")]
-
     schema_path = directory / SCHEMA_FILE
     try:
         validator = _validator(schema_path, schema_path.stat().st_mtime)
     except (OSError, ValueError, jsonschema_rs.ValidationError) as exc:
         return None, [Problem(_display(schema_path, directory), 1, f"schema unusable: {exc}")]
 
+    documents, problems = _read_documents(directory, validator)
+    built, found = _build_entries(documents)
+    problems += found
+    problems += _check_entries(built, documents.article)
+    # Only when every file that may hold entries was read: an entry lost to a syntax error would
+    # otherwise show up again as a "related id does not exist" in every entry that names it.
+    if documents.complete:
+        problems += _check_references(built, documents.files.get(SUBJECTS_FILE))
+    safety, found = _check_safety(documents)
+    problems += found
+    problems += _check_texts(documents)
+    if not built and not problems:
+        problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
+    if safety is None or any(p.severity == "error" for p in problems):
+        return None, sorted(problems)
+    knowledge = _assemble(directory, documents, [b.entry for b in built], safety, problems)
+    return knowledge, sorted(problems)
+
+
+def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[Problem]]:
+    """Read the article and every YAML file, each checked against the schema."""
+    problems: list[Problem] = []
     try:
         article = read_article(directory)
     except (OSError, UnicodeDecodeError) as exc:
-        article = ""
-        problems.append(
-            Problem(
-                _display(directory / ARTICLE_FILE, directory), 1, f"cannot read the article: {exc}"
-            )
-        )
-    article_norm = _normalise_for_quote(article)
+        article = None
+        display = _display(directory / ARTICLE_FILE, directory)
+        problems.append(Problem(display, 1, f"cannot read the article: {exc}"))
 
-    docs: dict[str, tuple[Located, str]] = {}
+    files: dict[str, _Document] = {}
+    complete = True
     # entries.yaml first, so the article's topics lead /topics; other files alphabetically.
     for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.name != "entries.yaml", p.name)):
-        display = _display(path, directory)
-        doc, found = read_yaml(path, display)
-        problems.extend(found)
-        if doc is None:
-            continue
-        if not isinstance(doc.value, dict):
-            problems.append(Problem(display, 1, "the top level must be a mapping of keys"))
-            continue
-        schema_found = _schema_problems(doc, display, validator)
-        problems.extend(schema_found)
-        if not schema_found:
-            docs[path.name] = (doc, display)
+        document, found = _read_document(path, directory, validator)
+        problems += found
+        if document is not None:
+            files[path.name] = document
+        elif path.name not in _FIXED_FILES:
+            complete = False
 
-    languages: list[tuple[Located, str]] = []
+    languages = []
     for path in sorted((directory / LANGUAGES_DIR).glob("*.yaml")):
-        display = _display(path, directory)
-        doc, found = read_yaml(path, display)
-        problems.extend(found)
-        if doc is None:
-            continue
-        if not isinstance(doc.value, dict) or "language" not in doc.value:
-            problems.append(Problem(display, 1, "a language file needs a 'language' key"))
-            continue
-        schema_found = _schema_problems(doc, display, validator)
-        problems.extend(schema_found)
-        if not schema_found:
-            languages.append((doc, display))
+        document, found = _read_document(path, directory, validator, needs="language")
+        problems += found
+        if document is not None:
+            languages.append(document)
 
-    for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE, SUBJECTS_FILE):
+    for required in sorted(_FIXED_FILES):
         if not (directory / required).exists():
             problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
+    return _Documents(files, tuple(languages), article, complete), problems
 
-    entries: list[Entry] = []
-    seen: dict[str, str] = {}
-    for doc, display in docs.values():
-        if "entries" not in doc.value:
+
+def _read_document(
+    path: Path, directory: Path, validator: Any, needs: str | None = None
+) -> tuple[_Document | None, list[Problem]]:
+    display = _display(path, directory)
+    located, problems = read_yaml(path, display)
+    if located is None:
+        return None, problems
+    if not isinstance(located.value, dict):
+        return None, [*problems, Problem(display, 1, "the top level must be a mapping of keys")]
+    if needs is not None and needs not in located.value:
+        return None, [*problems, Problem(display, 1, f"a language file needs a '{needs}' key")]
+    found, faults = _schema_problems(located, display, validator)
+    return _Document(located, display, faults), problems + found
+
+
+def _build_entries(documents: _Documents) -> tuple[list[_Built], list[Problem]]:
+    """Every entry that is a mapping, built even when the schema faulted a part of it (that
+    part is left empty and its checks skipped), so its other problems are still found."""
+    built: list[_Built] = []
+    problems: list[Problem] = []
+    first: dict[str, str] = {}  # id -> file:line where it first appears
+    for document in documents.files.values():
+        raw_entries = document.located.value.get("entries")
+        if not isinstance(raw_entries, list):
             continue
-        for i, raw in enumerate(doc.value["entries"]):
-            where = doc.line(("entries", i))
-            entry = Entry(
-                id=raw["id"],
-                title=raw["title"].strip(),
-                phrasings=tuple(p.strip() for p in raw["phrasings"]),
-                answer=raw["answer"].strip(),
-                quotes=tuple(q.strip() for q in raw.get("quotes", [])),
-                caution=Caution(raw["caution"]["text"].strip(), raw["caution"]["source"].strip())
-                if "caution" in raw
-                else None,
-                related=tuple(raw["related"]),
-                source=raw["source"].strip(),
-                file=display,
-                line=where,
-                phrasing_lines=tuple(
-                    doc.line(("entries", i, "phrasings", j)) for j in range(len(raw["phrasings"]))
-                ),
-            )
-            if entry.id in seen:
+        for i, raw in enumerate(raw_entries):
+            if not isinstance(raw, dict):
+                continue
+            item = _Built(_entry(raw, document, i), document, i)
+            entry_id = item.entry.id
+            if entry_id in first:
                 problems.append(
                     Problem(
-                        display,
-                        doc.line(("entries", i, "id")),
-                        f"duplicate id '{entry.id}' (first at {seen[entry.id]})",
+                        document.display,
+                        item.line("id"),
+                        f"duplicate id '{entry_id}' (first at {first[entry_id]})",
                     )
                 )
+            elif entry_id:
+                first[entry_id] = f"{document.display}:{item.line()}"
+            built.append(item)
+    return built, problems
+
+
+def _entry(raw: dict[str, Any], document: _Document, i: int) -> Entry:
+    """An entry from its raw mapping; a part of the wrong type (a schema fault) is left empty."""
+
+    caution = raw.get("caution")
+    phrasings = _texts(raw.get("phrasings"))
+    return Entry(
+        id=raw["id"] if isinstance(raw.get("id"), str) else "",
+        title=_text(raw.get("title")),
+        phrasings=phrasings,
+        answer=_text(raw.get("answer")),
+        quotes=_texts(raw.get("quotes")),
+        caution=Caution(_text(caution.get("text")), _text(caution.get("source")))
+        if isinstance(caution, dict)
+        else None,
+        related=_texts(raw.get("related")),
+        source=_text(raw.get("source")),
+        file=document.display,
+        line=document.located.line(("entries", i)),
+        phrasing_lines=tuple(
+            document.located.line(("entries", i, "phrasings", j)) for j in range(len(phrasings))
+        ),
+    )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A list of strings, stripped; anything else (the schema reports it) is empty."""
+    if not isinstance(value, list):
+        return ()
+    try:
+        return tuple(map(str.strip, value))
+    except TypeError:  # an item that is not a string
+        return ()
+
+
+def _check_entries(built: list[_Built], article: str | None) -> list[Problem]:
+    """Each entry on its own: enough different phrasings; quotes found in the article."""
+    article_norm = _normalise_for_quote(article) if article is not None else None
+    problems = []
+    for item in built:
+        entry, display = item.entry, item.document.display
+        distinct = {p.casefold() for p in entry.phrasings}
+        if len(distinct) < MIN_PHRASINGS and not item.faulty("phrasings"):
+            problems.append(
+                Problem(
+                    display,
+                    item.line("phrasings"),
+                    f"'{entry.id}' has {len(distinct)} distinct phrasings; "
+                    f"at least {MIN_PHRASINGS} are needed",
+                )
+            )
+        if entry.from_article and not item.faulty("quotes"):
+            problems += _quote_problems(item, article_norm)
+    return problems
+
+
+def _quote_problems(item: _Built, article_norm: str | None) -> list[Problem]:
+    """An article entry's quotes: at least one, each found in the article (when it could be
+    read; else that one problem is reported, not one for every quote)."""
+    entry, display = item.entry, item.document.display
+    if not entry.quotes:
+        message = f"'{entry.id}' comes from the article but has no quotes"
+        return [Problem(display, item.line(), message)]
+    if article_norm is None:
+        return []
+    return [
+        Problem(
+            display,
+            item.line("quotes", j),
+            f'quote not found in the article: "{quote[:60]}{"…" if len(quote) > 60 else ""}"',
+        )
+        for j, quote in enumerate(entry.quotes)
+        if _normalise_for_quote(quote) not in article_norm
+    ]
+
+
+def _check_references(built: list[_Built], subjects: _Document | None) -> list[Problem]:
+    """Ids named in `related` and in subjects.yaml must be entries."""
+    ids = {item.entry.id for item in built} - {""}
+    problems = []
+    for item in built:
+        for j, rel in enumerate(item.entry.related):
+            if item.faulty("related", j):
                 continue
-            seen[entry.id] = f"{display}:{where}"
-            problems.extend(_entry_problems(entry, doc, i, display, article_norm))
-            entries.append(entry)
+            if rel not in ids:
+                message = f"related id '{rel}' does not exist"
+            elif rel == item.entry.id:
+                message = "an entry cannot be related to itself"
+            else:
+                continue
+            problems.append(Problem(item.document.display, item.line("related", j), message))
+    if subjects is not None and subjects.valid:
+        problems += _subjects_references(subjects, ids)
+    return problems
 
-    ids = {e.id for e in entries}
-    # Cross-file checks only when every file parsed: an entry lost to a syntax error would
-    # otherwise show up again as a "related id does not exist" in every file that names it.
-    parsed = not any(p.severity == "error" for p in problems)
-    for doc, display in docs.values() if parsed else ():
-        if "entries" not in doc.value:
-            continue
-        for i, raw in enumerate(doc.value["entries"]):
-            for j, rel in enumerate(raw["related"]):
-                if rel not in ids:
-                    problems.append(
-                        Problem(
-                            display,
-                            doc.line(("entries", i, "related", j)),
-                            f"related id '{rel}' does not exist",
-                        )
-                    )
-                elif rel == raw["id"]:
-                    problems.append(
-                        Problem(
-                            display,
-                            doc.line(("entries", i, "related", j)),
-                            "an entry cannot be related to itself",
-                        )
-                    )
-    if not entries and not problems:
-        problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
 
-    if SAFETY_FILE in docs and not any(p.severity == "error" for p in problems):
-        safety, found = _safety(docs[SAFETY_FILE], languages)
-        problems.extend(found)
-    if any(p.severity == "error" for p in problems):
-        return None, sorted(problems)
-
-    texts_doc = docs[TEXTS_FILE][0].value
-    vocab_doc = docs[VOCABULARY_FILE][0].value
-    subjects_doc, subjects_display = docs[SUBJECTS_FILE]
-    for i, entry_id in enumerate(subjects_doc.value["needs_context"]):
+def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
+    doc, display = subjects.located, subjects.display
+    problems = []
+    for i, entry_id in enumerate(doc.value["needs_context"]):
         if entry_id not in ids:
             problems.append(
                 Problem(
-                    subjects_display,
-                    subjects_doc.line(("needs_context", i)),
+                    display,
+                    doc.line(("needs_context", i)),
                     f"needs_context names no entry '{entry_id}'",
                 )
             )
-    for entry_id in (*subjects_doc.value["any_region"], *subjects_doc.value["needs_words"]):
-        if entry_id not in ids:
-            problems.append(
-                Problem(
-                    subjects_display,
-                    subjects_doc.line(
-                        ("any_region" if entry_id in subjects_doc.value["any_region"]
-                         else "needs_words", entry_id)
-                    ),
-                    f"subjects.yaml names no entry '{entry_id}'",
+    for key in ("any_region", "needs_words"):
+        for entry_id in doc.value[key]:
+            if entry_id not in ids:
+                problems.append(
+                    Problem(
+                        display,
+                        doc.line((key, entry_id)),
+                        f"subjects.yaml names no entry '{entry_id}'",
+                    )
                 )
-            )
-    if any(p.severity == "error" for p in problems):
-        return None, sorted(problems)
-    subjects_doc = subjects_doc.value
-    texts = {
-        k: (v.strip() if isinstance(v, str) else v)
-        for k, v in texts_doc.items()
-        if k != "smalltalk"
-    }
-    if "not medical advice" not in texts["disclaimer"].casefold():
-        problems.append(
-            Problem(
-                docs[TEXTS_FILE][1],
-                docs[TEXTS_FILE][0].line(("disclaimer",)),
-                "the disclaimer must say 'not medical advice'",
-            )
+    return problems
+
+
+def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Problem]]:
+    """The red flags and the language packs, when safety.yaml passed the schema."""
+    safety = documents.files.get(SAFETY_FILE)
+    if safety is None or not safety.valid:
+        return None, []
+    languages = [(d.located, d.display) for d in documents.languages if d.valid]
+    return _safety((safety.located, safety.display), languages)
+
+
+def _check_texts(documents: _Documents) -> list[Problem]:
+    texts = documents.files.get(TEXTS_FILE)
+    if texts is None or not texts.valid:
+        return []
+    disclaimer = texts.located.value["disclaimer"]
+    if "not medical advice" in disclaimer.casefold():
+        return []
+    return [
+        Problem(
+            texts.display,
+            texts.located.line(("disclaimer",)),
+            "the disclaimer must say 'not medical advice'",
         )
-        return None, sorted(problems)
-    knowledge = Knowledge(
+    ]
+
+
+def _assemble(
+    directory: Path,
+    documents: _Documents,
+    entries: list[Entry],
+    safety: SafetyData,
+    problems: list[Problem],
+) -> Knowledge:
+    """The knowledge base from files that passed every check."""
+    texts_doc = documents.files[TEXTS_FILE].located.value
+    vocab_doc = documents.files[VOCABULARY_FILE].located.value
+    subjects_doc = documents.files[SUBJECTS_FILE].located.value
+    return Knowledge(
         entries=tuple(entries),
         safety=safety,
-        texts=texts,
+        texts={
+            k: (v.strip() if isinstance(v, str) else v)
+            for k, v in texts_doc.items()
+            if k != "smalltalk"
+        },
         smalltalk=tuple(
             SmalltalkIntent(s["id"], tuple(s["phrases"]), s["reply"].strip())
             for s in texts_doc["smalltalk"]
@@ -349,11 +510,10 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
             needs_context=frozenset(subjects_doc["needs_context"]),
             needs_words={k: tuple(v) for k, v in subjects_doc["needs_words"].items()},
         ),
-        article=article,
+        article=documents.article or "",
         directory=directory,
         warnings=tuple(p for p in problems if p.severity == "warning"),
     )
-    return knowledge, sorted(problems)
 
 
 def _cards(raw: dict[str, Any]) -> dict[str, Card]:
@@ -451,43 +611,6 @@ def _safety(
             {k: v.strip() for k, v in lraw.get("noticed", {}).items()},
         )
     return SafetyData(tuple(flags), packs), problems
-
-
-def _entry_problems(
-    entry: Entry, doc: Located, i: int, display: str, article_norm: str
-) -> list[Problem]:
-    problems = []
-    base = ("entries", i)
-    distinct = {p.casefold() for p in entry.phrasings}
-    if len(distinct) < MIN_PHRASINGS:
-        problems.append(
-            Problem(
-                display,
-                doc.line((*base, "phrasings")),
-                f"'{entry.id}' has {len(distinct)} distinct phrasings; "
-                f"at least {MIN_PHRASINGS} are needed",
-            )
-        )
-    if entry.from_article:
-        if not entry.quotes:
-            problems.append(
-                Problem(
-                    display,
-                    doc.line(base),
-                    f"'{entry.id}' comes from the article but has no quotes",
-                )
-            )
-        for j, quote in enumerate(entry.quotes):
-            if _normalise_for_quote(quote) not in article_norm:
-                problems.append(
-                    Problem(
-                        display,
-                        doc.line((*base, "quotes", j)),
-                        "quote not found in the article: "
-                        f'"{quote[:60]}{"…" if len(quote) > 60 else ""}"',
-                    )
-                )
-    return problems
 
 
 def load_knowledge(directory: Path) -> Knowledge:

@@ -187,3 +187,73 @@ def test_missing_disclaimer_words_are_refused(knowledge_copy: Path) -> None:
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("not medical advice" in p.message for p in problems)
+
+
+def test_one_run_reports_every_kind_of_problem(knowledge_copy: Path) -> None:
+    """A missing title (a schema error) must not hide a duplicate id or a broken `related`,
+    in other entries or in its own."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, "    title: Massage oil\n", "")
+    _edit(path, "related: [techniques, pressure-intensity]", "related: [techniques, oil-gone]")
+    _edit(path, "  - id: injuries-treated", "  - id: remedial-massage  # dup")
+    _edit(
+        path,
+        "related: [remedial-massage, athletes, caution-skin]",
+        "related: [remedial-massage, athletes, no-such-entry]",
+    )
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    found = {
+        message: [p.line for p in problems if message in p.message]
+        for message in (
+            '"title" is a required property',
+            "duplicate id 'remedial-massage'",
+            "related id 'no-such-entry' does not exist",
+            "related id 'oil-gone' does not exist",
+        )
+    }
+    assert found == {
+        '"title" is a required property': [_line_of(path, "id: massage-oil")],
+        "duplicate id 'remedial-massage'": [_line_of(path, "# dup")],
+        "related id 'no-such-entry' does not exist": [_line_of(path, "no-such-entry")],
+        "related id 'oil-gone' does not exist": [_line_of(path, "oil-gone")],
+    }, [str(p) for p in problems]
+
+
+def test_a_file_that_cannot_be_read_does_not_cascade(knowledge_copy: Path) -> None:
+    """entries.yaml unreadable: its ids are unknown, so other files' `related` are not
+    reported as missing; the other files' own problems still are."""
+    _edit(knowledge_copy / "entries.yaml", "    title: Massage oil", "    title: [Massage oil")
+    path = knowledge_copy / "cautions.yaml"
+    _edit(path, "  - id: caution-skin", "  - id: caution-blood-clots  # dup")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    messages = [str(p) for p in problems]
+    assert not any("does not exist" in m for m in messages), messages
+    assert any("YAML syntax error" in m for m in messages), messages
+    assert any(f"cautions.yaml:{_line_of(path, '# dup')}: duplicate id" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("related: [techniques, pressure-intensity]", "related: 7"),
+        ("related: [techniques, pressure-intensity]", "related: [techniques, Not_An_Id]"),
+        ("      - do they use oil\n", "      - [do they use oil]\n"),
+        ("    source: article\n\n  - id: joint-stretching", "\n  - id: joint-stretching"),
+    ],
+    ids=["related-not-a-list", "related-not-an-id", "phrasing-not-text", "no-source"],
+)
+def test_a_schema_fault_is_reported_once(knowledge_copy: Path, old: str, new: str) -> None:
+    """The checks after the schema skip the part it already reported: one problem, not two."""
+    _edit(knowledge_copy / "entries.yaml", old, new)
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert len(problems) == 1, [str(p) for p in problems]
+
+
+def test_a_missing_article_is_one_problem_not_one_per_quote(knowledge_copy: Path) -> None:
+    (knowledge_copy / "article.txt").unlink()
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert [p.message.split(":")[0] for p in problems] == ["cannot read the article"]
