@@ -193,7 +193,18 @@ def _schema_problems(
 ) -> tuple[list[Problem], frozenset[Where]]:
     problems = []
     faults: set[Where] = set()
-    for error in validator.iter_errors(doc.value):
+    try:
+        errors = list(validator.iter_errors(doc.value))
+    except ValueError:  # a value JSON has no type for: checked as text, and reported here
+        odd: list[tuple[Where, Any]] = []
+        errors = list(validator.iter_errors(_as_json(doc.value, (), odd)))
+        for path, value in odd:
+            faults.add(path)
+            kind = "binary data" if isinstance(value, bytes) else f"a {type(value).__name__}"
+            where = ".".join(str(p) for p in path)
+            message = f"{where}: this value reads as {kind}, not text: put it in quotes"
+            problems.append(Problem(display, doc.line(path), message))
+    for error in errors:
         path = tuple(error.instance_path)
         where = ".".join(str(p) for p in path) or "(top level)"
         message = error.message if len(error.message) < 200 else error.message[:200] + "…"
@@ -206,6 +217,19 @@ def _schema_problems(
         else:
             faults.add(path)
     return problems, frozenset(faults)
+
+
+def _as_json(value: Any, path: Where, odd: list[tuple[Where, Any]]) -> Any:
+    """A copy of a YAML value with the values JSON has no type for (dates, binary) as text;
+    each is added to `odd` with its path."""
+    if isinstance(value, dict):
+        return {k: _as_json(v, (*path, k), odd) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v, (*path, j), odd) for j, v in enumerate(value)]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    odd.append((path, value))
+    return str(value)
 
 
 def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:

@@ -257,3 +257,23 @@ def test_a_missing_article_is_one_problem_not_one_per_quote(knowledge_copy: Path
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert [p.message.split(":")[0] for p in problems] == ["cannot read the article"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reads_as"),
+    [
+        ("    title: Massage oil", "    title: 2012-12-20", "a date"),
+        ("      - do they use oil\n", "      - !!binary ZG8gdGhleSB1c2Ugb2ls\n", "binary data"),
+    ],
+    ids=["date", "binary"],
+)
+def test_a_value_json_has_no_type_for_is_a_problem_not_a_crash(
+    knowledge_copy: Path, old: str, new: str, reads_as: str
+) -> None:
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, old, new)
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert [(p.line, p.message.split(": ", 1)[1]) for p in problems] == [
+        (_line_of(path, new.strip()), f"this value reads as {reads_as}, not text: put it in quotes")
+    ]
