@@ -135,10 +135,15 @@ def read_article(directory: Path) -> str:
     return "\n".join(line for line in raw.splitlines() if not line.startswith("#")).strip()
 
 
-def _display(path: Path, directory: Path) -> str:
+def _display(path: Path) -> str:
+    """The path as a maintainer can open it from here: relative to the working directory when
+    the file is under it, else absolute."""
     try:
-        return str(path.relative_to(directory.parent))
+        absolute = path.absolute()
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
+        return str(absolute)
+    except OSError:  # the working directory is gone
         return str(path)
 
 
@@ -240,12 +245,12 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        return None, [Problem(str(directory), 1, "knowledge directory not found")]
+        return None, [Problem(_display(directory), 1, "knowledge directory not found")]
     schema_path = directory / SCHEMA_FILE
     try:
         validator = _validator(schema_path, schema_path.stat().st_mtime)
     except (OSError, ValueError, jsonschema_rs.ValidationError) as exc:
-        return None, [Problem(_display(schema_path, directory), 1, f"schema unusable: {exc}")]
+        return None, [Problem(_display(schema_path), 1, f"schema unusable: {exc}")]
 
     documents, problems = _read_documents(directory, validator)
     built, found = _build_entries(documents)
@@ -259,7 +264,7 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     problems += found
     problems += _check_texts(documents)
     if not built and not problems:
-        problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
+        problems.append(Problem(_display(directory), 1, "no entries found in any *.yaml file"))
     if safety is None or any(p.severity == "error" for p in problems):
         return None, sorted(problems)
     knowledge = _assemble(directory, documents, [b.entry for b in built], safety, problems)
@@ -273,14 +278,14 @@ def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[P
         article = read_article(directory)
     except (OSError, UnicodeDecodeError) as exc:
         article = None
-        display = _display(directory / ARTICLE_FILE, directory)
+        display = _display(directory / ARTICLE_FILE)
         problems.append(Problem(display, 1, f"cannot read the article: {exc}"))
 
     files: dict[str, _Document] = {}
     complete = True
     # entries.yaml first, so the article's topics lead /topics; other files alphabetically.
     for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.name != "entries.yaml", p.name)):
-        document, found = _read_document(path, directory, validator)
+        document, found = _read_document(path, validator)
         problems += found
         if document is not None:
             files[path.name] = document
@@ -289,21 +294,21 @@ def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[P
 
     languages = []
     for path in sorted((directory / LANGUAGES_DIR).glob("*.yaml")):
-        document, found = _read_document(path, directory, validator, needs="language")
+        document, found = _read_document(path, validator, needs="language")
         problems += found
         if document is not None:
             languages.append(document)
 
     for required in sorted(_FIXED_FILES):
         if not (directory / required).exists():
-            problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
+            problems.append(Problem(_display(directory / required), 1, "file missing"))
     return _Documents(files, tuple(languages), article, complete), problems
 
 
 def _read_document(
-    path: Path, directory: Path, validator: Any, needs: str | None = None
+    path: Path, validator: Any, needs: str | None = None
 ) -> tuple[_Document | None, list[Problem]]:
-    display = _display(path, directory)
+    display = _display(path)
     located, problems = read_yaml(path, display)
     if located is None:
         return None, problems
