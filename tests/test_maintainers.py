@@ -248,3 +248,32 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     code, out, _ = run_cli("report", "--json")
     data = json.loads(out)
     assert data["unanswered"][0]["count"] == 3 and data["totals"]["fallback"] == 5
+
+
+def test_report_works_with_a_broken_knowledge_base(
+    tmp_path: Path, knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment a maintainer most wants the report: it runs, without the closest entries,
+    and warns with the first problems' file:line."""
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
+    store = Store(tmp_path / "bot.sqlite3")
+    seed(store)
+    store.close()
+    path = knowledge_copy / "entries.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "related: [techniques, pressure-intensity]", "related: [techniques, gone]"
+        )
+    )
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "gone" in text)
+    code, out, err = run_cli("--knowledge", str(knowledge_copy), "report")
+    assert code == 0, err
+    assert "warning: the knowledge base has 1 problem(s)" in err
+    assert f"entries.yaml:{line}: related id 'gone' does not exist" in err
+    assert "closest entries left out" in out
+    assert "   3 × 'how much is a session'\n" in out  # grouped as before, no "→ entry"
+    assert "benefits: 2 👎 / 1 👍" in out and "massage-for-back-pain" in out
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "report", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["closest_entries"] is False
+    assert data["unanswered"][0]["count"] == 3 and data["unanswered"][0]["closest_entry"] is None
