@@ -20,7 +20,6 @@ from bot.lexicon import ContextRules
 from bot.safety import CARD_TIERS, DEFAULT_CANCELLED_BY, Card, Flag, LanguagePack, SafetyData
 from bot.yamlsource import Located, Problem, read_yaml
 
-MIN_PHRASINGS = 6
 ARTICLE_FILE = "article.txt"
 SCHEMA_FILE = "schema.json"
 TEXTS_FILE = "texts.yaml"
@@ -117,11 +116,32 @@ class KnowledgeError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+@dataclass(frozen=True)
+class _Schema:
+    raw: dict[str, Any]
+    validator: Any  # jsonschema-rs: fast enough for 10,000 entries
+    min_phrasings: int  # the schema's minimum; check also wants that many different ones
+
+    def described(self, schema_path: list[str | int]) -> str:
+        """The description of the part of the schema a keyword (the path's last step) is in."""
+        node: Any = self.raw
+        for step in schema_path[:-1]:
+            node = node.get(str(step)) if isinstance(node, dict) else None
+        return node.get("description", "") if isinstance(node, dict) else ""
+
+
 @lru_cache(maxsize=4)
-def _validator(schema_path: Path, mtime: float) -> Any:
-    """A compiled validator for schema.json (jsonschema-rs: fast enough for 10,000 entries)."""
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    return jsonschema_rs.validator_for(schema)
+def _schema(schema_path: Path, mtime: float) -> _Schema:
+    """schema.json, compiled; it must say how many phrasings an entry needs."""
+    raw = json.loads(schema_path.read_text(encoding="utf-8"))
+    phrasings = raw["$defs"]["entry"]["properties"]["phrasings"]
+    return _Schema(raw, jsonschema_rs.validator_for(raw), int(phrasings["minItems"]))
+
+
+def min_phrasings(directory: Path) -> int:
+    """How many different phrasings an entry needs: the one number, from the schema."""
+    path = Path(directory) / SCHEMA_FILE
+    return _schema(path, path.stat().st_mtime).min_phrasings
 
 
 def _normalise_for_quote(text: str) -> str:
@@ -194,26 +214,24 @@ class _Built:
 
 
 def _schema_problems(
-    doc: Located, display: str, validator: Any
+    doc: Located, display: str, schema: _Schema
 ) -> tuple[list[Problem], frozenset[Where]]:
     problems = []
     faults: set[Where] = set()
     try:
-        errors = list(validator.iter_errors(doc.value))
+        errors = list(schema.validator.iter_errors(doc.value))
     except ValueError:  # a value JSON has no type for: checked as text, and reported here
         odd: list[tuple[Where, Any]] = []
-        errors = list(validator.iter_errors(_as_json(doc.value, (), odd)))
+        errors = list(schema.validator.iter_errors(_as_json(doc.value, (), odd)))
         for path, value in odd:
             faults.add(path)
             kind = "binary data" if isinstance(value, bytes) else f"a {type(value).__name__}"
-            where = ".".join(str(p) for p in path)
-            message = f"{where}: this value reads as {kind}, not text: put it in quotes"
-            problems.append(Problem(display, doc.line(path), message))
+            message = f"this value reads as {kind}, not text: put it in quotes"
+            problems.append(Problem(display, doc.line(path), f"{_where(path)}: {message}"))
     for error in errors:
         path = tuple(error.instance_path)
-        where = ".".join(str(p) for p in path) or "(top level)"
-        message = error.message if len(error.message) < 200 else error.message[:200] + "…"
-        problems.append(Problem(display, doc.line(path), f"{where}: {message}"))
+        message = _schema_message(error, schema)
+        problems.append(Problem(display, doc.line(path), f"{_where(path)}: {message}"))
         kind = error.kind
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             faults.add((*path, kind.property))
@@ -222,6 +240,27 @@ def _schema_problems(
         else:
             faults.add(path)
     return problems, frozenset(faults)
+
+
+def _where(path: Where) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _schema_message(error: Any, schema: _Schema) -> str:
+    """The validator's message, in a maintainer's words where it would show a whole list, a
+    whole answer or a regular expression."""
+    kind, value = error.kind, error.instance
+    kinds = jsonschema_rs.ValidationErrorKind
+    if isinstance(kind, kinds.MinItems):
+        return f"{len(value)} given; at least {kind.limit} are needed"
+    if isinstance(kind, kinds.MaxLength):
+        return f"{len(value)} characters long; at most {kind.limit} are allowed"
+    if isinstance(kind, kinds.Pattern):
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        rule = schema.described(list(error.schema_path)) or f"the pattern {kind.pattern}"
+        return f'"{shown}" does not fit: {rule}'
+    message: str = error.message
+    return message if len(message) < 200 else message[:200] + "…"
 
 
 def _as_json(value: Any, path: Where, odd: list[tuple[Where, Any]]) -> Any:
@@ -248,14 +287,14 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
         return None, [Problem(_display(directory), 1, "knowledge directory not found")]
     schema_path = directory / SCHEMA_FILE
     try:
-        validator = _validator(schema_path, schema_path.stat().st_mtime)
-    except (OSError, ValueError, jsonschema_rs.ValidationError) as exc:
-        return None, [Problem(_display(schema_path), 1, f"schema unusable: {exc}")]
+        schema = _schema(schema_path, schema_path.stat().st_mtime)
+    except (OSError, ValueError, LookupError, TypeError, jsonschema_rs.ValidationError) as exc:
+        return None, [Problem(_display(schema_path), 1, f"schema unusable: {exc!r}")]
 
-    documents, problems = _read_documents(directory, validator)
+    documents, problems = _read_documents(directory, schema)
     built, found = _build_entries(documents)
     problems += found
-    problems += _check_entries(built, documents.article)
+    problems += _check_entries(built, documents.article, schema.min_phrasings)
     # Only when every file that may hold entries was read: an entry lost to a syntax error would
     # otherwise show up again as a "related id does not exist" in every entry that names it.
     if documents.complete:
@@ -271,7 +310,7 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     return knowledge, sorted(problems)
 
 
-def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[Problem]]:
+def _read_documents(directory: Path, schema: _Schema) -> tuple[_Documents, list[Problem]]:
     """Read the article and every YAML file, each checked against the schema."""
     problems: list[Problem] = []
     try:
@@ -285,7 +324,7 @@ def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[P
     complete = True
     # entries.yaml first, so the article's topics lead /topics; other files alphabetically.
     for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.name != "entries.yaml", p.name)):
-        document, found = _read_document(path, validator)
+        document, found = _read_document(path, schema)
         problems += found
         if document is not None:
             files[path.name] = document
@@ -294,7 +333,7 @@ def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[P
 
     languages = []
     for path in sorted((directory / LANGUAGES_DIR).glob("*.yaml")):
-        document, found = _read_document(path, validator, needs="language")
+        document, found = _read_document(path, schema, needs="language")
         problems += found
         if document is not None:
             languages.append(document)
@@ -306,7 +345,7 @@ def _read_documents(directory: Path, validator: Any) -> tuple[_Documents, list[P
 
 
 def _read_document(
-    path: Path, validator: Any, needs: str | None = None
+    path: Path, schema: _Schema, needs: str | None = None
 ) -> tuple[_Document | None, list[Problem]]:
     display = _display(path)
     located, problems = read_yaml(path, display)
@@ -316,7 +355,7 @@ def _read_document(
         return None, [*problems, Problem(display, 1, "the top level must be a mapping of keys")]
     if needs is not None and needs not in located.value:
         return None, [*problems, Problem(display, 1, f"a language file needs a '{needs}' key")]
-    found, faults = _schema_problems(located, display, validator)
+    found, faults = _schema_problems(located, display, schema)
     return _Document(located, display, faults), problems + found
 
 
@@ -387,20 +426,20 @@ def _texts(value: Any) -> tuple[str, ...]:
         return ()
 
 
-def _check_entries(built: list[_Built], article: str | None) -> list[Problem]:
+def _check_entries(built: list[_Built], article: str | None, needed: int) -> list[Problem]:
     """Each entry on its own: enough different phrasings; quotes found in the article."""
     article_norm = _normalise_for_quote(article) if article is not None else None
     problems = []
     for item in built:
         entry, display = item.entry, item.document.display
         distinct = {p.casefold() for p in entry.phrasings}
-        if len(distinct) < MIN_PHRASINGS and not item.faulty("phrasings"):
+        if len(distinct) < needed and not item.faulty("phrasings"):
             problems.append(
                 Problem(
                     display,
                     item.line("phrasings"),
                     f"'{entry.id}' has {len(distinct)} distinct phrasings; "
-                    f"at least {MIN_PHRASINGS} are needed",
+                    f"at least {needed} are needed (phrasings differing only in case count once)",
                 )
             )
         if entry.from_article and not item.faulty("quotes"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.knowledge import MIN_PHRASINGS, Knowledge, check_knowledge, load_knowledge
+from bot.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
 from bot.replies import TELEGRAM_LIMIT
 from tests.conftest import KNOWLEDGE_DIR
 
@@ -48,7 +48,7 @@ def test_required_entries_exist(knowledge: Knowledge) -> None:
 
 @pytest.mark.parametrize("entry", SHIPPED.entries, ids=lambda e: e.id)
 def test_entry_is_complete(entry, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
-    assert len({p.casefold() for p in entry.phrasings}) >= MIN_PHRASINGS
+    assert len({p.casefold() for p in entry.phrasings}) >= min_phrasings(KNOWLEDGE_DIR)
     assert entry.related and all(r in knowledge.by_id for r in entry.related)
     if entry.from_article:
         article = re.sub(r"\s+", " ", knowledge.article.replace("’", "'")).casefold()
