@@ -7,8 +7,10 @@ whole load fail, so a running bot keeps its last good knowledge base instead.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -122,12 +124,12 @@ class _Schema:
     validator: Any  # jsonschema-rs: fast enough for 10,000 entries
     min_phrasings: int  # the schema's minimum; check also wants that many different ones
 
-    def described(self, schema_path: list[str | int]) -> str:
-        """The description of the part of the schema a keyword (the path's last step) is in."""
+    def part(self, schema_path: list[str | int]) -> dict[str, Any]:
+        """The part of the schema at this path (empty if there is none)."""
         node: Any = self.raw
-        for step in schema_path[:-1]:
+        for step in schema_path:
             node = node.get(str(step)) if isinstance(node, dict) else None
-        return node.get("description", "") if isinstance(node, dict) else ""
+        return node if isinstance(node, dict) else {}
 
 
 @lru_cache(maxsize=4)
@@ -179,6 +181,7 @@ class _Document:
     located: Located
     display: str
     faults: frozenset[Where]  # a missing key is a fault at its own path
+    whole: bool = True  # False: YAML problems (a duplicate key) may have lost values
 
     @property
     def valid(self) -> bool:
@@ -190,7 +193,7 @@ class _Documents:
     files: dict[str, _Document]  # knowledge/*.yaml that were read, entries.yaml first
     languages: tuple[_Document, ...]
     article: str | None  # None when it could not be read
-    complete: bool  # every file that may hold entries was read, so every entry id is known
+    complete: bool  # every file that may hold entries was read whole: every entry id is known
 
 
 @dataclass(frozen=True)
@@ -227,40 +230,83 @@ def _schema_problems(
             faults.add(path)
             kind = "binary data" if isinstance(value, bytes) else f"a {type(value).__name__}"
             message = f"this value reads as {kind}, not text: put it in quotes"
-            problems.append(Problem(display, doc.line(path), f"{_where(path)}: {message}"))
+            problems.append(Problem(display, doc.line(path), f"{_where(doc, path)}: {message}"))
     for error in errors:
         path = tuple(error.instance_path)
-        message = _schema_message(error, schema)
-        problems.append(Problem(display, doc.line(path), f"{_where(path)}: {message}"))
+        message = f"{_where(doc, path)}: {_schema_message(error, schema)}"
         kind = error.kind
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             faults.add((*path, kind.property))
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             faults.update((*path, key) for key in kind.unexpected)
+            path = (*path, kind.unexpected[0])  # the line of the unknown key itself
         else:
             faults.add(path)
+        problems.append(Problem(display, doc.line(path), message))
     return problems, frozenset(faults)
 
 
-def _where(path: Where) -> str:
+def _where(doc: Located, path: Where) -> str:
+    """Where in the document: `entry 'massage-oil' phrasings` rather than `entries.8.phrasings`."""
+    if len(path) >= 2 and path[0] == "entries" and isinstance(path[1], int):
+        entries = doc.value.get("entries")
+        raw = entries[path[1]] if isinstance(entries, list) and path[1] < len(entries) else None
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            return " ".join([f"entry '{raw['id']}'", ".".join(str(p) for p in path[2:])]).strip()
     return ".".join(str(p) for p in path) or "(top level)"
 
 
 def _schema_message(error: Any, schema: _Schema) -> str:
-    """The validator's message, in a maintainer's words where it would show a whole list, a
-    whole answer or a regular expression."""
+    """The validator's message in a maintainer's words where it would show a whole list, a
+    whole answer, a regular expression or YAML's reading of a colon, followed by what the
+    schema says the value is for."""
     kind, value = error.kind, error.instance
     kinds = jsonschema_rs.ValidationErrorKind
+    part = schema.part(list(error.schema_path)[:-1])  # the part holding the failed keyword
+    described = part.get("description", "")
     if isinstance(kind, kinds.MinItems):
-        return f"{len(value)} given; at least {kind.limit} are needed"
-    if isinstance(kind, kinds.MaxLength):
-        return f"{len(value)} characters long; at most {kind.limit} are allowed"
-    if isinstance(kind, kinds.Pattern):
+        message = f"{len(value)} given; at least {kind.limit} {_are(kind.limit)} needed"
+    elif isinstance(kind, kinds.MaxLength):
+        message = f"{len(value)} characters long; at most {kind.limit} {_are(kind.limit)} allowed"
+    elif isinstance(kind, kinds.Pattern):
         shown = value if len(value) <= 60 else value[:60] + "…"
-        rule = schema.described(list(error.schema_path)) or f"the pattern {kind.pattern}"
-        return f'"{shown}" does not fit: {rule}'
-    message: str = error.message
-    return message if len(message) < 200 else message[:200] + "…"
+        message = f'"{shown}" does not fit'
+        described = described or f"the pattern {kind.pattern}"
+    elif isinstance(kind, kinds.Required):
+        message = error.message
+    elif isinstance(kind, kinds.AdditionalProperties):
+        known = part.get("properties", {})
+        message = "; ".join(f"unknown key '{k}'{_did_you_mean(k, known)}" for k in kind.unexpected)
+        described = ""
+    elif isinstance(kind, kinds.Type):
+        message, described = _type_message(value, kind.types) or error.message, ""
+    else:
+        message = error.message if len(error.message) < 200 else error.message[:200] + "…"
+        described = ""
+    return f"{message} ({described})" if described else message
+
+
+def _type_message(value: Any, types: list[str]) -> str:
+    """The usual ways YAML reads text as something else, said plainly; else ''."""
+    if "string" in types and isinstance(value, dict) and len(value) == 1:
+        key, inner = next(iter(value.items()))
+        return (
+            f'"{key}: {inner}" reads as a key and a value (a colon followed by a space does '
+            "that): put the whole text in quotes"
+        )
+    if "string" in types and value is None:
+        return "is empty"
+    if "string" in types and isinstance(value, bool):  # yes, no, on, off, true, false
+        return "reads as a yes/no value, not text: put it in quotes"
+    if "string" in types and isinstance(value, int | float):
+        return f"{value} reads as a number, not text: put it in quotes"
+    if "array" in types and isinstance(value, str):
+        return f'"{value}" should be a list: write [{value}], or each item on a "- " line'
+    return ""
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def _as_json(value: Any, path: Where, odd: list[tuple[Where, Any]]) -> Any:
@@ -295,8 +341,9 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     built, found = _build_entries(documents)
     problems += found
     problems += _check_entries(built, documents.article, schema.min_phrasings)
-    # Only when every file that may hold entries was read: an entry lost to a syntax error would
-    # otherwise show up again as a "related id does not exist" in every entry that names it.
+    # Only when every file that may hold entries was read whole: an entry lost to a syntax error
+    # (or a duplicate key) would otherwise show up again as a "related id does not exist" in
+    # every entry that names it.
     if documents.complete:
         problems += _check_references(built, documents.files.get(SUBJECTS_FILE))
     safety, found = _check_safety(documents)
@@ -328,7 +375,7 @@ def _read_documents(directory: Path, schema: _Schema) -> tuple[_Documents, list[
         problems += found
         if document is not None:
             files[path.name] = document
-        elif path.name not in _FIXED_FILES:
+        if path.name not in _FIXED_FILES and (document is None or not document.whole):
             complete = False
 
     languages = []
@@ -356,7 +403,7 @@ def _read_document(
     if needs is not None and needs not in located.value:
         return None, [*problems, Problem(display, 1, f"a language file needs a '{needs}' key")]
     found, faults = _schema_problems(located, display, schema)
-    return _Document(located, display, faults), problems + found
+    return _Document(located, display, faults, whole=not problems), problems + found
 
 
 def _build_entries(documents: _Documents) -> tuple[list[_Built], list[Problem]]:
@@ -460,7 +507,8 @@ def _quote_problems(item: _Built, article_norm: str | None) -> list[Problem]:
         Problem(
             display,
             item.line("quotes", j),
-            f'quote not found in the article: "{quote[:60]}{"…" if len(quote) > 60 else ""}"',
+            f'quote not found in the article: "{quote[:60]}{"…" if len(quote) > 60 else ""}" '
+            "(copy the article's words exactly; case and line breaks may differ)",
         )
         for j, quote in enumerate(entry.quotes)
         if _normalise_for_quote(quote) not in article_norm
@@ -476,7 +524,7 @@ def _check_references(built: list[_Built], subjects: _Document | None) -> list[P
             if item.faulty("related", j):
                 continue
             if rel not in ids:
-                message = f"related id '{rel}' does not exist"
+                message = f"related id '{rel}' does not exist{_did_you_mean(rel, ids)}"
             elif rel == item.entry.id:
                 message = "an entry cannot be related to itself"
             else:
@@ -496,7 +544,7 @@ def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
                 Problem(
                     display,
                     doc.line(("needs_context", i)),
-                    f"needs_context names no entry '{entry_id}'",
+                    f"needs_context names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
                 )
             )
     for key in ("any_region", "needs_words"):
@@ -506,10 +554,15 @@ def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
                     Problem(
                         display,
                         doc.line((key, entry_id)),
-                        f"subjects.yaml names no entry '{entry_id}'",
+                        f"{key} names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
                     )
                 )
     return problems
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Problem]]:

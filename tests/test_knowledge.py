@@ -277,3 +277,78 @@ def test_a_value_json_has_no_type_for_is_a_problem_not_a_crash(
     assert [(p.line, p.message.split(": ", 1)[1]) for p in problems] == [
         (_line_of(path, new.strip()), f"this value reads as {reads_as}, not text: put it in quotes")
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "      - do they use oil\n",
+            "      - do they use oil: yes or no\n",
+            "entry 'massage-oil' phrasings.0: \"do they use oil: yes or no\" reads as a key and "
+            "a value (a colon followed by a space does that): put the whole text in quotes",
+        ),
+        (
+            "    title: Massage oil\n",
+            "    title: yes\n",
+            "entry 'massage-oil' title: reads as a yes/no value, not text: put it in quotes",
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    relatd: [techniques, pressure-intensity]",
+            "entry 'massage-oil': unknown key 'relatd'; did you mean 'related'?",
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    related: techniques",
+            "entry 'massage-oil' related: \"techniques\" should be a list: write [techniques], "
+            'or each item on a "- " line',
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    related: [techniques, pressure-intensty]",
+            "related id 'pressure-intensty' does not exist; did you mean 'pressure-intensity'?",
+        ),
+        (
+            "  - id: massage-oil\n",
+            "  - id: Massage-Oil\n",
+            "entry 'Massage-Oil' id: \"Massage-Oil\" does not fit (lower-case letters and digits, "
+            "words joined by single hyphens, like massage-oil)",
+        ),
+    ],
+    ids=["colon", "yes", "misspelt-key", "not-a-list", "misspelt-id", "capitals"],
+)
+def test_messages_say_what_to_do(knowledge_copy: Path, old: str, new: str, message: str) -> None:
+    """What a new maintainer gets for the usual slips: the line of the slip, in plain words."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, old, new)
+    _, problems = check_knowledge(knowledge_copy)
+    found = [p for p in problems if p.message == message]
+    assert found, [str(p) for p in problems]
+    assert found[0].line == _line_of(path, new.strip())
+
+
+def test_a_text_file_missing_its_first_key_is_still_checked_as_texts(knowledge_copy: Path) -> None:
+    """The schema tells the files apart by their keys: without `disclaimer`, texts.yaml is still
+    the texts file (it was checked as the vocabulary file: 'synonyms is a required property')."""
+    path = knowledge_copy / "texts.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text[: text.index("disclaimer:")] + text[text.index("source_line:") :], encoding="utf-8"
+    )
+    _, problems = check_knowledge(knowledge_copy)
+    assert [p.message for p in problems] == ['(top level): "disclaimer" is a required property']
+
+
+def test_an_entry_without_its_dash_is_duplicate_keys_and_nothing_more(
+    knowledge_copy: Path,
+) -> None:
+    """Forgetting the "- " that starts an entry merges it into the one above (duplicate keys);
+    the entry that lost its values must not also show up as missing wherever it is named."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, "  - id: massage-oil\n", "    id: massage-oil\n")
+    _, problems = check_knowledge(knowledge_copy)
+    assert problems and all("duplicate key" in p.message for p in problems), [
+        str(p) for p in problems
+    ]
+    assert problems[0].line == _line_of(path, "    id: massage-oil")
