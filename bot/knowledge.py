@@ -485,8 +485,8 @@ def _check_entries(built: list[_Built], article: str | None, needed: int) -> lis
                 Problem(
                     display,
                     item.line("phrasings"),
-                    f"'{entry.id}' has {len(distinct)} distinct phrasings; "
-                    f"at least {needed} are needed (phrasings differing only in case count once)",
+                    f"entry '{entry.id}' phrasings: {len(distinct)} different; at least "
+                    f"{needed} are needed (phrasings that differ only in case count once)",
                 )
             )
         if entry.from_article and not item.faulty("quotes"):
@@ -499,7 +499,7 @@ def _quote_problems(item: _Built, article_norm: str | None) -> list[Problem]:
     read; else that one problem is reported, not one for every quote)."""
     entry, display = item.entry, item.document.display
     if not entry.quotes:
-        message = f"'{entry.id}' comes from the article but has no quotes"
+        message = f"entry '{entry.id}': from the article, so it needs quotes"
         return [Problem(display, item.line(), message)]
     if article_norm is None:
         return []
@@ -507,7 +507,8 @@ def _quote_problems(item: _Built, article_norm: str | None) -> list[Problem]:
         Problem(
             display,
             item.line("quotes", j),
-            f'quote not found in the article: "{quote[:60]}{"…" if len(quote) > 60 else ""}" '
+            f"entry '{entry.id}' quotes.{j}: not found in the article: "
+            f'"{quote[:60]}{"…" if len(quote) > 60 else ""}" '
             "(copy the article's words exactly; case and line breaks may differ)",
         )
         for j, quote in enumerate(entry.quotes)

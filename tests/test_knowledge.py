@@ -139,7 +139,7 @@ def test_too_few_phrasings_is_reported_at_the_entry(knowledge_copy: Path) -> Non
             "      - Remedial massage a form of deep tissue massage",
             "      - Remedial massage cures everything",
             "cures everything",
-            "quote not found in the article",
+            "not found in the article",
         ),
         ("    title: Massage oil\n", "", "id: massage-oil", '"title" is a required property'),
         (
