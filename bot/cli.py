@@ -163,6 +163,8 @@ def main(
         from bot.telegram_app import run  # only here: keeps Telegram out of the other commands
 
         return run(settings, directory, args)
+    if command == "report":  # works with a broken knowledge base too
+        return _report(directory, settings, args, out, err)
 
     knowledge = _load(directory, err)
     if knowledge is None:
@@ -176,8 +178,6 @@ def main(
         return console(engine, stdin, out, settings)
     if command == "eval":
         return _eval(engine, args.file, args.sweep, out, err)
-    if command == "report":
-        return _report(engine, settings, args, out, err)
     raise AssertionError(command)  # argparse only allows the commands above
 
 
@@ -242,7 +242,7 @@ def _eval(engine: Engine, paths: list[Path], sweep: bool, out: TextIO, err: Text
 
 
 def _report(
-    engine: Engine, settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO
+    directory: Path, settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
     import time
 
@@ -261,13 +261,30 @@ def _report(
         print(f"{PROG}: cannot open {path}", file=err)
         return 1
     since = time.time() - args.days * 86400 if args.days else 0.0
-    report = build_report(store, engine, since)
+    report = build_report(store, _report_engine(directory, err), since)
     store.close()
     if args.json:
         out.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(report.format(limit=max(1, args.limit)) + "\n")
     return 0
+
+
+def _report_engine(directory: Path, err: TextIO, shown: int = 3) -> Engine | None:
+    """An engine for the report's closest entries, or None with a warning when the knowledge
+    base has errors: the report is most needed then, so it runs without them."""
+    knowledge, problems = check_knowledge(directory)
+    if knowledge is not None:
+        return Engine(knowledge)
+    errors = [p for p in problems if p.severity == "error"]
+    print(
+        f"{PROG}: warning: the knowledge base has {len(errors)} problem(s), so the report leaves "
+        f"out the closest entries; run '{PROG} check' to see them all. The first:",
+        file=err,
+    )
+    for problem in errors[:shown]:
+        print(f"  {problem}", file=err)
+    return None
 
 
 def _bench(directory: Path, sizes: str, questions: int, out: TextIO, err: TextIO) -> int:

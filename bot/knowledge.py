@@ -7,8 +7,10 @@ whole load fail, so a running bot keeps its last good knowledge base instead.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +22,6 @@ from bot.lexicon import ContextRules
 from bot.safety import CARD_TIERS, DEFAULT_CANCELLED_BY, Card, Flag, LanguagePack, SafetyData
 from bot.yamlsource import Located, Problem, read_yaml
 
-MIN_PHRASINGS = 6
 ARTICLE_FILE = "article.txt"
 SCHEMA_FILE = "schema.json"
 TEXTS_FILE = "texts.yaml"
@@ -117,11 +118,32 @@ class KnowledgeError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+@dataclass(frozen=True)
+class _Schema:
+    raw: dict[str, Any]
+    validator: Any  # jsonschema-rs: fast enough for 10,000 entries
+    min_phrasings: int  # the schema's minimum; check also wants that many different ones
+
+    def part(self, schema_path: list[str | int]) -> dict[str, Any]:
+        """The part of the schema at this path (empty if there is none)."""
+        node: Any = self.raw
+        for step in schema_path:
+            node = node.get(str(step)) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else {}
+
+
 @lru_cache(maxsize=4)
-def _validator(schema_path: Path, mtime: float) -> Any:
-    """A compiled validator for schema.json (jsonschema-rs: fast enough for 10,000 entries)."""
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    return jsonschema_rs.validator_for(schema)
+def _schema(schema_path: Path, mtime: float) -> _Schema:
+    """schema.json, compiled; it must say how many phrasings an entry needs."""
+    raw = json.loads(schema_path.read_text(encoding="utf-8"))
+    phrasings = raw["$defs"]["entry"]["properties"]["phrasings"]
+    return _Schema(raw, jsonschema_rs.validator_for(raw), int(phrasings["minItems"]))
+
+
+def min_phrasings(directory: Path) -> int:
+    """How many different phrasings an entry needs: the one number, from the schema."""
+    path = Path(directory) / SCHEMA_FILE
+    return _schema(path, path.stat().st_mtime).min_phrasings
 
 
 def _normalise_for_quote(text: str) -> str:
@@ -135,198 +157,459 @@ def read_article(directory: Path) -> str:
     return "\n".join(line for line in raw.splitlines() if not line.startswith("#")).strip()
 
 
-def _display(path: Path, directory: Path) -> str:
+def _display(path: Path) -> str:
+    """The path as a maintainer can open it from here: relative to the working directory when
+    the file is under it, else absolute."""
     try:
-        return str(path.relative_to(directory.parent))
+        absolute = path.absolute()
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
+        return str(absolute)
+    except OSError:  # the working directory is gone
         return str(path)
 
 
-def _schema_problems(doc: Located, display: str, validator: Any) -> list[Problem]:
+Where = tuple[str | int, ...]  # a path into a YAML document: keys and list indexes
+# The files that never hold entries: one of them unreadable still leaves every entry id known.
+_FIXED_FILES = frozenset({TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE, SUBJECTS_FILE})
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One YAML file that was read, and the paths in it the schema rejected."""
+
+    located: Located
+    display: str
+    faults: frozenset[Where]  # a missing key is a fault at its own path
+    whole: bool = True  # False: YAML problems (a duplicate key) may have lost values
+
+    @property
+    def valid(self) -> bool:
+        return not self.faults
+
+
+@dataclass(frozen=True)
+class _Documents:
+    files: dict[str, _Document]  # knowledge/*.yaml that were read, entries.yaml first
+    languages: tuple[_Document, ...]
+    article: str | None  # None when it could not be read
+    complete: bool  # every file that may hold entries was read whole: every entry id is known
+
+
+@dataclass(frozen=True)
+class _Built:
+    """An entry built from its document, with the way back to its lines and schema faults."""
+
+    entry: Entry
+    document: _Document
+    index: int
+
+    def line(self, *path: str | int) -> int:
+        return self.document.located.line(("entries", self.index, *path))
+
+    def faulty(self, *path: str | int) -> bool:
+        """Whether the schema already reported this part of the entry (or a part of it)."""
+        where = ("entries", self.index, *path)
+        return any(
+            fault[: len(where)] == where or (len(fault) > 2 and where[: len(fault)] == fault)
+            for fault in self.document.faults
+        )
+
+
+def _schema_problems(
+    doc: Located, display: str, schema: _Schema
+) -> tuple[list[Problem], frozenset[Where]]:
     problems = []
-    for error in validator.iter_errors(doc.value):
+    faults: set[Where] = set()
+    try:
+        errors = list(schema.validator.iter_errors(doc.value))
+    except ValueError:  # a value JSON has no type for: checked as text, and reported here
+        odd: list[tuple[Where, Any]] = []
+        errors = list(schema.validator.iter_errors(_as_json(doc.value, (), odd)))
+        for path, value in odd:
+            faults.add(path)
+            kind = "binary data" if isinstance(value, bytes) else f"a {type(value).__name__}"
+            message = f"this value reads as {kind}, not text: put it in quotes"
+            problems.append(Problem(display, doc.line(path), f"{_where(doc, path)}: {message}"))
+    for error in errors:
         path = tuple(error.instance_path)
-        where = ".".join(str(p) for p in path) or "(top level)"
+        message = f"{_where(doc, path)}: {_schema_message(error, schema)}"
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            faults.add((*path, kind.property))
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            faults.update((*path, key) for key in kind.unexpected)
+            path = (*path, kind.unexpected[0])  # the line of the unknown key itself
+        else:
+            faults.add(path)
+        problems.append(Problem(display, doc.line(path), message))
+    return problems, frozenset(faults)
+
+
+def _where(doc: Located, path: Where) -> str:
+    """Where in the document: `entry 'massage-oil' phrasings` rather than `entries.8.phrasings`."""
+    if len(path) >= 2 and path[0] == "entries" and isinstance(path[1], int):
+        entries = doc.value.get("entries")
+        raw = entries[path[1]] if isinstance(entries, list) and path[1] < len(entries) else None
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            return " ".join([f"entry '{raw['id']}'", ".".join(str(p) for p in path[2:])]).strip()
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _schema_message(error: Any, schema: _Schema) -> str:
+    """The validator's message in a maintainer's words where it would show a whole list, a
+    whole answer, a regular expression or YAML's reading of a colon, followed by what the
+    schema says the value is for."""
+    kind, value = error.kind, error.instance
+    kinds = jsonschema_rs.ValidationErrorKind
+    part = schema.part(list(error.schema_path)[:-1])  # the part holding the failed keyword
+    described = part.get("description", "")
+    if isinstance(kind, kinds.MinItems):
+        message = f"{len(value)} given; at least {kind.limit} {_are(kind.limit)} needed"
+    elif isinstance(kind, kinds.MaxLength):
+        message = f"{len(value)} characters long; at most {kind.limit} {_are(kind.limit)} allowed"
+    elif isinstance(kind, kinds.Pattern):
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        message = f'"{shown}" does not fit'
+        described = described or f"the pattern {kind.pattern}"
+    elif isinstance(kind, kinds.Required):
+        message = error.message
+    elif isinstance(kind, kinds.AdditionalProperties):
+        known = part.get("properties", {})
+        message = "; ".join(f"unknown key '{k}'{_did_you_mean(k, known)}" for k in kind.unexpected)
+        described = ""
+    elif isinstance(kind, kinds.Type):
+        message, described = _type_message(value, kind.types) or error.message, ""
+    else:
         message = error.message if len(error.message) < 200 else error.message[:200] + "…"
-        problems.append(Problem(display, doc.line(path), f"{where}: {message}"))
-    return problems
+        described = ""
+    return f"{message} ({described})" if described else message
+
+
+def _type_message(value: Any, types: list[str]) -> str:
+    """The usual ways YAML reads text as something else, said plainly; else ''."""
+    if "string" in types and isinstance(value, dict) and len(value) == 1:
+        key, inner = next(iter(value.items()))
+        return (
+            f'"{key}: {inner}" reads as a key and a value (a colon followed by a space does '
+            "that): put the whole text in quotes"
+        )
+    if "string" in types and value is None:
+        return "is empty"
+    if "string" in types and isinstance(value, bool):  # yes, no, on, off, true, false
+        return "reads as a yes/no value, not text: put it in quotes"
+    if "string" in types and isinstance(value, int | float):
+        return f"{value} reads as a number, not text: put it in quotes"
+    if "array" in types and isinstance(value, str):
+        return f'"{value}" should be a list: write [{value}], or each item on a "- " line'
+    return ""
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _as_json(value: Any, path: Where, odd: list[tuple[Where, Any]]) -> Any:
+    """A copy of a YAML value with the values JSON has no type for (dates, binary) as text;
+    each is added to `odd` with its path."""
+    if isinstance(value, dict):
+        return {k: _as_json(v, (*path, k), odd) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v, (*path, j), odd) for j, v in enumerate(value)]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    odd.append((path, value))
+    return str(value)
 
 
 def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
-    """Validate every file in `directory`; return the knowledge (if valid) and all problems."""
-    directory = Path(directory)
-    problems: list[Problem] = []
-    if not directory.is_dir():
-        return None, [Problem(str(directory), 1, "knowledge directory not found")]
+    """Validate every file in `directory`; return the knowledge (if valid) and all problems.
 
+    Each step reports what it finds and the next steps still run on whatever could be read, so
+    one run shows every problem: a missing title does not hide a duplicate id elsewhere.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None, [Problem(_display(directory), 1, "knowledge directory not found")]
     schema_path = directory / SCHEMA_FILE
     try:
-        validator = _validator(schema_path, schema_path.stat().st_mtime)
-    except (OSError, ValueError, jsonschema_rs.ValidationError) as exc:
-        return None, [Problem(_display(schema_path, directory), 1, f"schema unusable: {exc}")]
+        schema = _schema(schema_path, schema_path.stat().st_mtime)
+    except (OSError, ValueError, LookupError, TypeError, jsonschema_rs.ValidationError) as exc:
+        return None, [Problem(_display(schema_path), 1, f"schema unusable: {exc!r}")]
 
+    documents, problems = _read_documents(directory, schema)
+    built, found = _build_entries(documents)
+    problems += found
+    problems += _check_entries(built, documents.article, schema.min_phrasings)
+    # Only when every file that may hold entries was read whole: an entry lost to a syntax error
+    # (or a duplicate key) would otherwise show up again as a "related id does not exist" in
+    # every entry that names it.
+    if documents.complete:
+        problems += _check_references(built, documents.files.get(SUBJECTS_FILE))
+    safety, found = _check_safety(documents)
+    problems += found
+    problems += _check_texts(documents)
+    if not built and not problems:
+        problems.append(Problem(_display(directory), 1, "no entries found in any *.yaml file"))
+    if safety is None or any(p.severity == "error" for p in problems):
+        return None, sorted(problems)
+    knowledge = _assemble(directory, documents, [b.entry for b in built], safety, problems)
+    return knowledge, sorted(problems)
+
+
+def _read_documents(directory: Path, schema: _Schema) -> tuple[_Documents, list[Problem]]:
+    """Read the article and every YAML file, each checked against the schema."""
+    problems: list[Problem] = []
     try:
         article = read_article(directory)
     except (OSError, UnicodeDecodeError) as exc:
-        article = ""
-        problems.append(
-            Problem(
-                _display(directory / ARTICLE_FILE, directory), 1, f"cannot read the article: {exc}"
-            )
-        )
-    article_norm = _normalise_for_quote(article)
+        article = None
+        display = _display(directory / ARTICLE_FILE)
+        problems.append(Problem(display, 1, f"cannot read the article: {exc}"))
 
-    docs: dict[str, tuple[Located, str]] = {}
+    files: dict[str, _Document] = {}
+    complete = True
     # entries.yaml first, so the article's topics lead /topics; other files alphabetically.
     for path in sorted(directory.glob("*.yaml"), key=lambda p: (p.name != "entries.yaml", p.name)):
-        display = _display(path, directory)
-        doc, found = read_yaml(path, display)
-        problems.extend(found)
-        if doc is None:
-            continue
-        if not isinstance(doc.value, dict):
-            problems.append(Problem(display, 1, "the top level must be a mapping of keys"))
-            continue
-        schema_found = _schema_problems(doc, display, validator)
-        problems.extend(schema_found)
-        if not schema_found:
-            docs[path.name] = (doc, display)
+        document, found = _read_document(path, schema)
+        problems += found
+        if document is not None:
+            files[path.name] = document
+        if path.name not in _FIXED_FILES and (document is None or not document.whole):
+            complete = False
 
-    languages: list[tuple[Located, str]] = []
+    languages = []
     for path in sorted((directory / LANGUAGES_DIR).glob("*.yaml")):
-        display = _display(path, directory)
-        doc, found = read_yaml(path, display)
-        problems.extend(found)
-        if doc is None:
-            continue
-        if not isinstance(doc.value, dict) or "language" not in doc.value:
-            problems.append(Problem(display, 1, "a language file needs a 'language' key"))
-            continue
-        schema_found = _schema_problems(doc, display, validator)
-        problems.extend(schema_found)
-        if not schema_found:
-            languages.append((doc, display))
+        document, found = _read_document(path, schema, needs="language")
+        problems += found
+        if document is not None:
+            languages.append(document)
 
-    for required in (TEXTS_FILE, SAFETY_FILE, VOCABULARY_FILE, SUBJECTS_FILE):
+    for required in sorted(_FIXED_FILES):
         if not (directory / required).exists():
-            problems.append(Problem(_display(directory / required, directory), 1, "file missing"))
+            problems.append(Problem(_display(directory / required), 1, "file missing"))
+    return _Documents(files, tuple(languages), article, complete), problems
 
-    entries: list[Entry] = []
-    seen: dict[str, str] = {}
-    for doc, display in docs.values():
-        if "entries" not in doc.value:
+
+def _read_document(
+    path: Path, schema: _Schema, needs: str | None = None
+) -> tuple[_Document | None, list[Problem]]:
+    display = _display(path)
+    located, problems = read_yaml(path, display)
+    if located is None:
+        return None, problems
+    if not isinstance(located.value, dict):
+        return None, [*problems, Problem(display, 1, "the top level must be a mapping of keys")]
+    if needs is not None and needs not in located.value:
+        return None, [*problems, Problem(display, 1, f"a language file needs a '{needs}' key")]
+    found, faults = _schema_problems(located, display, schema)
+    return _Document(located, display, faults, whole=not problems), problems + found
+
+
+def _build_entries(documents: _Documents) -> tuple[list[_Built], list[Problem]]:
+    """Every entry that is a mapping, built even when the schema faulted a part of it (that
+    part is left empty and its checks skipped), so its other problems are still found."""
+    built: list[_Built] = []
+    problems: list[Problem] = []
+    first: dict[str, str] = {}  # id -> file:line where it first appears
+    for document in documents.files.values():
+        raw_entries = document.located.value.get("entries")
+        if not isinstance(raw_entries, list):
             continue
-        for i, raw in enumerate(doc.value["entries"]):
-            where = doc.line(("entries", i))
-            entry = Entry(
-                id=raw["id"],
-                title=raw["title"].strip(),
-                phrasings=tuple(p.strip() for p in raw["phrasings"]),
-                answer=raw["answer"].strip(),
-                quotes=tuple(q.strip() for q in raw.get("quotes", [])),
-                caution=Caution(raw["caution"]["text"].strip(), raw["caution"]["source"].strip())
-                if "caution" in raw
-                else None,
-                related=tuple(raw["related"]),
-                source=raw["source"].strip(),
-                file=display,
-                line=where,
-                phrasing_lines=tuple(
-                    doc.line(("entries", i, "phrasings", j)) for j in range(len(raw["phrasings"]))
-                ),
+        for i, raw in enumerate(raw_entries):
+            if not isinstance(raw, dict):
+                continue
+            item = _Built(_entry(raw, document, i), document, i)
+            entry_id = item.entry.id
+            if entry_id in first:
+                problems.append(
+                    Problem(
+                        document.display,
+                        item.line("id"),
+                        f"duplicate id '{entry_id}' (first at {first[entry_id]})",
+                    )
+                )
+            elif entry_id:
+                first[entry_id] = f"{document.display}:{item.line()}"
+            built.append(item)
+    return built, problems
+
+
+def _entry(raw: dict[str, Any], document: _Document, i: int) -> Entry:
+    """An entry from its raw mapping; a part of the wrong type (a schema fault) is left empty."""
+
+    caution = raw.get("caution")
+    phrasings = _texts(raw.get("phrasings"))
+    return Entry(
+        id=raw["id"] if isinstance(raw.get("id"), str) else "",
+        title=_text(raw.get("title")),
+        phrasings=phrasings,
+        answer=_text(raw.get("answer")),
+        quotes=_texts(raw.get("quotes")),
+        caution=Caution(_text(caution.get("text")), _text(caution.get("source")))
+        if isinstance(caution, dict)
+        else None,
+        related=_texts(raw.get("related")),
+        source=_text(raw.get("source")),
+        file=document.display,
+        line=document.located.line(("entries", i)),
+        phrasing_lines=tuple(
+            document.located.line(("entries", i, "phrasings", j)) for j in range(len(phrasings))
+        ),
+    )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A list of strings, stripped; anything else (the schema reports it) is empty."""
+    if not isinstance(value, list):
+        return ()
+    try:
+        return tuple(map(str.strip, value))
+    except TypeError:  # an item that is not a string
+        return ()
+
+
+def _check_entries(built: list[_Built], article: str | None, needed: int) -> list[Problem]:
+    """Each entry on its own: enough different phrasings; quotes found in the article."""
+    article_norm = _normalise_for_quote(article) if article is not None else None
+    problems = []
+    for item in built:
+        entry, display = item.entry, item.document.display
+        distinct = {p.casefold() for p in entry.phrasings}
+        if len(distinct) < needed and not item.faulty("phrasings"):
+            problems.append(
+                Problem(
+                    display,
+                    item.line("phrasings"),
+                    f"entry '{entry.id}' phrasings: {len(distinct)} different; at least "
+                    f"{needed} are needed (phrasings that differ only in case count once)",
+                )
             )
-            if entry.id in seen:
+        if entry.from_article and not item.faulty("quotes"):
+            problems += _quote_problems(item, article_norm)
+    return problems
+
+
+def _quote_problems(item: _Built, article_norm: str | None) -> list[Problem]:
+    """An article entry's quotes: at least one, each found in the article (when it could be
+    read; else that one problem is reported, not one for every quote)."""
+    entry, display = item.entry, item.document.display
+    if not entry.quotes:
+        message = f"entry '{entry.id}': from the article, so it needs quotes"
+        return [Problem(display, item.line(), message)]
+    if article_norm is None:
+        return []
+    return [
+        Problem(
+            display,
+            item.line("quotes", j),
+            f"entry '{entry.id}' quotes.{j}: not found in the article: "
+            f'"{quote[:60]}{"…" if len(quote) > 60 else ""}" '
+            "(copy the article's words exactly; case and line breaks may differ)",
+        )
+        for j, quote in enumerate(entry.quotes)
+        if _normalise_for_quote(quote) not in article_norm
+    ]
+
+
+def _check_references(built: list[_Built], subjects: _Document | None) -> list[Problem]:
+    """Ids named in `related` and in subjects.yaml must be entries."""
+    ids = {item.entry.id for item in built} - {""}
+    problems = []
+    for item in built:
+        for j, rel in enumerate(item.entry.related):
+            if item.faulty("related", j):
+                continue
+            if rel not in ids:
+                message = f"related id '{rel}' does not exist{_did_you_mean(rel, ids)}"
+            elif rel == item.entry.id:
+                message = "an entry cannot be related to itself"
+            else:
+                continue
+            problems.append(Problem(item.document.display, item.line("related", j), message))
+    if subjects is not None and subjects.valid:
+        problems += _subjects_references(subjects, ids)
+    return problems
+
+
+def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
+    doc, display = subjects.located, subjects.display
+    problems = []
+    for i, entry_id in enumerate(doc.value["needs_context"]):
+        if entry_id not in ids:
+            problems.append(
+                Problem(
+                    display,
+                    doc.line(("needs_context", i)),
+                    f"needs_context names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
+                )
+            )
+    for key in ("any_region", "needs_words"):
+        for entry_id in doc.value[key]:
+            if entry_id not in ids:
                 problems.append(
                     Problem(
                         display,
-                        doc.line(("entries", i, "id")),
-                        f"duplicate id '{entry.id}' (first at {seen[entry.id]})",
+                        doc.line((key, entry_id)),
+                        f"{key} names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
                     )
                 )
-                continue
-            seen[entry.id] = f"{display}:{where}"
-            problems.extend(_entry_problems(entry, doc, i, display, article_norm))
-            entries.append(entry)
+    return problems
 
-    ids = {e.id for e in entries}
-    # Cross-file checks only when every file parsed: an entry lost to a syntax error would
-    # otherwise show up again as a "related id does not exist" in every file that names it.
-    parsed = not any(p.severity == "error" for p in problems)
-    for doc, display in docs.values() if parsed else ():
-        if "entries" not in doc.value:
-            continue
-        for i, raw in enumerate(doc.value["entries"]):
-            for j, rel in enumerate(raw["related"]):
-                if rel not in ids:
-                    problems.append(
-                        Problem(
-                            display,
-                            doc.line(("entries", i, "related", j)),
-                            f"related id '{rel}' does not exist",
-                        )
-                    )
-                elif rel == raw["id"]:
-                    problems.append(
-                        Problem(
-                            display,
-                            doc.line(("entries", i, "related", j)),
-                            "an entry cannot be related to itself",
-                        )
-                    )
-    if not entries and not problems:
-        problems.append(Problem(str(directory), 1, "no entries found in any *.yaml file"))
 
-    if SAFETY_FILE in docs and not any(p.severity == "error" for p in problems):
-        safety, found = _safety(docs[SAFETY_FILE], languages)
-        problems.extend(found)
-    if any(p.severity == "error" for p in problems):
-        return None, sorted(problems)
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
-    texts_doc = docs[TEXTS_FILE][0].value
-    vocab_doc = docs[VOCABULARY_FILE][0].value
-    subjects_doc, subjects_display = docs[SUBJECTS_FILE]
-    for i, entry_id in enumerate(subjects_doc.value["needs_context"]):
-        if entry_id not in ids:
-            problems.append(
-                Problem(
-                    subjects_display,
-                    subjects_doc.line(("needs_context", i)),
-                    f"needs_context names no entry '{entry_id}'",
-                )
-            )
-    for entry_id in (*subjects_doc.value["any_region"], *subjects_doc.value["needs_words"]):
-        if entry_id not in ids:
-            problems.append(
-                Problem(
-                    subjects_display,
-                    subjects_doc.line(
-                        ("any_region" if entry_id in subjects_doc.value["any_region"]
-                         else "needs_words", entry_id)
-                    ),
-                    f"subjects.yaml names no entry '{entry_id}'",
-                )
-            )
-    if any(p.severity == "error" for p in problems):
-        return None, sorted(problems)
-    subjects_doc = subjects_doc.value
-    texts = {
-        k: (v.strip() if isinstance(v, str) else v)
-        for k, v in texts_doc.items()
-        if k != "smalltalk"
-    }
-    if "not medical advice" not in texts["disclaimer"].casefold():
-        problems.append(
-            Problem(
-                docs[TEXTS_FILE][1],
-                docs[TEXTS_FILE][0].line(("disclaimer",)),
-                "the disclaimer must say 'not medical advice'",
-            )
+
+def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Problem]]:
+    """The red flags and the language packs, when safety.yaml passed the schema."""
+    safety = documents.files.get(SAFETY_FILE)
+    if safety is None or not safety.valid:
+        return None, []
+    languages = [(d.located, d.display) for d in documents.languages if d.valid]
+    return _safety((safety.located, safety.display), languages)
+
+
+def _check_texts(documents: _Documents) -> list[Problem]:
+    texts = documents.files.get(TEXTS_FILE)
+    if texts is None or not texts.valid:
+        return []
+    disclaimer = texts.located.value["disclaimer"]
+    if "not medical advice" in disclaimer.casefold():
+        return []
+    return [
+        Problem(
+            texts.display,
+            texts.located.line(("disclaimer",)),
+            "the disclaimer must say 'not medical advice'",
         )
-        return None, sorted(problems)
-    knowledge = Knowledge(
+    ]
+
+
+def _assemble(
+    directory: Path,
+    documents: _Documents,
+    entries: list[Entry],
+    safety: SafetyData,
+    problems: list[Problem],
+) -> Knowledge:
+    """The knowledge base from files that passed every check."""
+    texts_doc = documents.files[TEXTS_FILE].located.value
+    vocab_doc = documents.files[VOCABULARY_FILE].located.value
+    subjects_doc = documents.files[SUBJECTS_FILE].located.value
+    return Knowledge(
         entries=tuple(entries),
         safety=safety,
-        texts=texts,
+        texts={
+            k: (v.strip() if isinstance(v, str) else v)
+            for k, v in texts_doc.items()
+            if k != "smalltalk"
+        },
         smalltalk=tuple(
             SmalltalkIntent(s["id"], tuple(s["phrases"]), s["reply"].strip())
             for s in texts_doc["smalltalk"]
@@ -349,11 +632,10 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
             needs_context=frozenset(subjects_doc["needs_context"]),
             needs_words={k: tuple(v) for k, v in subjects_doc["needs_words"].items()},
         ),
-        article=article,
+        article=documents.article or "",
         directory=directory,
         warnings=tuple(p for p in problems if p.severity == "warning"),
     )
-    return knowledge, sorted(problems)
 
 
 def _cards(raw: dict[str, Any]) -> dict[str, Card]:
@@ -451,43 +733,6 @@ def _safety(
             {k: v.strip() for k, v in lraw.get("noticed", {}).items()},
         )
     return SafetyData(tuple(flags), packs), problems
-
-
-def _entry_problems(
-    entry: Entry, doc: Located, i: int, display: str, article_norm: str
-) -> list[Problem]:
-    problems = []
-    base = ("entries", i)
-    distinct = {p.casefold() for p in entry.phrasings}
-    if len(distinct) < MIN_PHRASINGS:
-        problems.append(
-            Problem(
-                display,
-                doc.line((*base, "phrasings")),
-                f"'{entry.id}' has {len(distinct)} distinct phrasings; "
-                f"at least {MIN_PHRASINGS} are needed",
-            )
-        )
-    if entry.from_article:
-        if not entry.quotes:
-            problems.append(
-                Problem(
-                    display,
-                    doc.line(base),
-                    f"'{entry.id}' comes from the article but has no quotes",
-                )
-            )
-        for j, quote in enumerate(entry.quotes):
-            if _normalise_for_quote(quote) not in article_norm:
-                problems.append(
-                    Problem(
-                        display,
-                        doc.line((*base, "quotes", j)),
-                        "quote not found in the article: "
-                        f'"{quote[:60]}{"…" if len(quote) > 60 else ""}"',
-                    )
-                )
-    return problems
 
 
 def load_knowledge(directory: Path) -> Knowledge:

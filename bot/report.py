@@ -50,6 +50,7 @@ class Report:
     ratings: list[Rating]
     resolved: list[Resolved]
     totals: dict[EventOutcome, int]
+    closest_entries: bool = True  # False: the knowledge base could not be loaded
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -61,7 +62,10 @@ class Report:
             f"Report ({span}): " + ", ".join(f"{k} {v}" for k, v in sorted(self.totals.items()))
             or "no records"
         ]
-        lines += ["", "Unanswered questions (most frequent first), closest entry:"]
+        heading = "Unanswered questions (most frequent first), closest entry:"
+        if not self.closest_entries:
+            heading = "Unanswered questions (most frequent first; closest entries left out):"
+        lines += ["", heading]
         if not self.unanswered:
             lines.append("  (none)")
         for group in self.unanswered[:limit]:
@@ -70,7 +74,8 @@ class Report:
                 if group.closest_entry
                 else "nothing close"
             )
-            lines.append(f"  {group.count:4d} × {group.question!r} → {closest}")
+            arrow = f" → {closest}" if self.closest_entries else ""
+            lines.append(f"  {group.count:4d} × {group.question!r}{arrow}")
             for example in group.examples[:2]:
                 lines.append(f"         also: {example!r}")
         lines += ["", "Answers by 👎 (down / up):"]
@@ -86,7 +91,9 @@ class Report:
         return "\n".join(lines)
 
 
-def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
+def build_report(store: Store, engine: Engine | None, since: float = 0.0) -> Report:
+    """The report; without an engine (the knowledge base is broken) the unanswered questions
+    are grouped by their plain wording and no closest entry is given."""
     events = store.events(since)
     totals = Counter(e.outcome for e in events)
 
@@ -98,7 +105,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
     )
     groups: list[tuple[str, list[str], int]] = []  # (normalised key, wordings, count)
     for wording, count in wordings.most_common():
-        key = " ".join(engine.normalise(wording)) or wording.casefold()
+        key = (" ".join(engine.normalise(wording)) if engine else "") or wording.casefold()
         for i, (other, members, total) in enumerate(groups):
             if fuzz.token_sort_ratio(key, other) >= SIMILAR:
                 groups[i] = (other, [*members, wording], total + count)
@@ -107,7 +114,7 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
             groups.append((key, [wording], count))
     unanswered = []
     for _, members, count in sorted(groups, key=lambda g: -g[2]):
-        ranked = engine.rank(members[0])
+        ranked = engine.rank(members[0]) if engine else []
         top = ranked[0] if ranked else None
         unanswered.append(
             Unanswered(
@@ -138,4 +145,4 @@ def build_report(store: Store, engine: Engine, since: float = 0.0) -> Report:
         and clarify_questions[e.parent]
     )
     resolved = [Resolved(q or "", entry or "", n) for (q, entry), n in chosen.most_common()]
-    return Report(since, unanswered, ratings, resolved, dict(totals))
+    return Report(since, unanswered, ratings, resolved, dict(totals), engine is not None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -26,7 +26,7 @@ class Problem:
     file: str
     line: int
     message: str
-    severity: str = "error"  # "error" or "warning"
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""

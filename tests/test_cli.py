@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 from bot.store import DB_FILE, Store
 from tests.conftest import LABELLED, ROOT
@@ -50,18 +52,31 @@ def test_check_passes_on_shipped_knowledge() -> None:
     assert code == 0 and out.splitlines()[-1].startswith("ok: ")
 
 
-def test_check_fails_with_file_and_line(knowledge_copy: Path) -> None:
+@pytest.mark.parametrize("where", ["above", "inside", "elsewhere"])
+def test_check_prints_paths_that_open_from_the_working_directory(
+    knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
     path = knowledge_copy / "entries.yaml"
     path.write_text(
         path.read_text().replace(
             "related: [techniques, pressure-intensity]", "related: [techniques, gone]"
         )
     )
+    cwd = {
+        "above": knowledge_copy.parent,
+        "inside": knowledge_copy,
+        "elsewhere": knowledge_copy.parent / "elsewhere",
+    }[where]
+    cwd.mkdir(exist_ok=True)
+    monkeypatch.chdir(cwd)
     code, out, _ = run_cli("--knowledge", str(knowledge_copy), "check")
     assert code == 1
-    assert any(
-        line.startswith("knowledge/entries.yaml:") and "'gone'" in line for line in out.splitlines()
-    )
+    [line] = [line for line in out.splitlines() if "'gone'" in line]
+    file, number, _ = line.split(":", 2)
+    # Relative to the working directory when the file is under it, else absolute.
+    expected = {"above": "knowledge/entries.yaml", "inside": "entries.yaml", "elsewhere": str(path)}
+    assert file == expected[where]
+    assert "related: [techniques, gone]" in Path(file).read_text().splitlines()[int(number) - 1]
 
 
 def test_strict_check_fails_on_warnings(knowledge_copy: Path) -> None:

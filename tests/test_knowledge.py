@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.knowledge import MIN_PHRASINGS, Knowledge, check_knowledge, load_knowledge
+from bot.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
 from bot.replies import TELEGRAM_LIMIT
 from tests.conftest import KNOWLEDGE_DIR
 
@@ -48,7 +48,7 @@ def test_required_entries_exist(knowledge: Knowledge) -> None:
 
 @pytest.mark.parametrize("entry", SHIPPED.entries, ids=lambda e: e.id)
 def test_entry_is_complete(entry, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
-    assert len({p.casefold() for p in entry.phrasings}) >= MIN_PHRASINGS
+    assert len({p.casefold() for p in entry.phrasings}) >= min_phrasings(KNOWLEDGE_DIR)
     assert entry.related and all(r in knowledge.by_id for r in entry.related)
     if entry.from_article:
         article = re.sub(r"\s+", " ", knowledge.article.replace("’", "'")).casefold()
@@ -139,7 +139,7 @@ def test_too_few_phrasings_is_reported_at_the_entry(knowledge_copy: Path) -> Non
             "      - Remedial massage a form of deep tissue massage",
             "      - Remedial massage cures everything",
             "cures everything",
-            "quote not found in the article",
+            "not found in the article",
         ),
         ("    title: Massage oil\n", "", "id: massage-oil", '"title" is a required property'),
         (
@@ -187,3 +187,168 @@ def test_missing_disclaimer_words_are_refused(knowledge_copy: Path) -> None:
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("not medical advice" in p.message for p in problems)
+
+
+def test_one_run_reports_every_kind_of_problem(knowledge_copy: Path) -> None:
+    """A missing title (a schema error) must not hide a duplicate id or a broken `related`,
+    in other entries or in its own."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, "    title: Massage oil\n", "")
+    _edit(path, "related: [techniques, pressure-intensity]", "related: [techniques, oil-gone]")
+    _edit(path, "  - id: injuries-treated", "  - id: remedial-massage  # dup")
+    _edit(
+        path,
+        "related: [remedial-massage, athletes, caution-skin]",
+        "related: [remedial-massage, athletes, no-such-entry]",
+    )
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    found = {
+        message: [p.line for p in problems if message in p.message]
+        for message in (
+            '"title" is a required property',
+            "duplicate id 'remedial-massage'",
+            "related id 'no-such-entry' does not exist",
+            "related id 'oil-gone' does not exist",
+        )
+    }
+    assert found == {
+        '"title" is a required property': [_line_of(path, "id: massage-oil")],
+        "duplicate id 'remedial-massage'": [_line_of(path, "# dup")],
+        "related id 'no-such-entry' does not exist": [_line_of(path, "no-such-entry")],
+        "related id 'oil-gone' does not exist": [_line_of(path, "oil-gone")],
+    }, [str(p) for p in problems]
+
+
+def test_a_file_that_cannot_be_read_does_not_cascade(knowledge_copy: Path) -> None:
+    """entries.yaml unreadable: its ids are unknown, so other files' `related` are not
+    reported as missing; the other files' own problems still are."""
+    _edit(knowledge_copy / "entries.yaml", "    title: Massage oil", "    title: [Massage oil")
+    path = knowledge_copy / "cautions.yaml"
+    _edit(path, "  - id: caution-skin", "  - id: caution-blood-clots  # dup")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    messages = [str(p) for p in problems]
+    assert not any("does not exist" in m for m in messages), messages
+    assert any("YAML syntax error" in m for m in messages), messages
+    assert any(f"cautions.yaml:{_line_of(path, '# dup')}: duplicate id" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("related: [techniques, pressure-intensity]", "related: 7"),
+        ("related: [techniques, pressure-intensity]", "related: [techniques, Not_An_Id]"),
+        ("      - do they use oil\n", "      - [do they use oil]\n"),
+        ("    source: article\n\n  - id: joint-stretching", "\n  - id: joint-stretching"),
+    ],
+    ids=["related-not-a-list", "related-not-an-id", "phrasing-not-text", "no-source"],
+)
+def test_a_schema_fault_is_reported_once(knowledge_copy: Path, old: str, new: str) -> None:
+    """The checks after the schema skip the part it already reported: one problem, not two."""
+    _edit(knowledge_copy / "entries.yaml", old, new)
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert len(problems) == 1, [str(p) for p in problems]
+
+
+def test_a_missing_article_is_one_problem_not_one_per_quote(knowledge_copy: Path) -> None:
+    (knowledge_copy / "article.txt").unlink()
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert [p.message.split(":")[0] for p in problems] == ["cannot read the article"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reads_as"),
+    [
+        ("    title: Massage oil", "    title: 2012-12-20", "a date"),
+        ("      - do they use oil\n", "      - !!binary ZG8gdGhleSB1c2Ugb2ls\n", "binary data"),
+    ],
+    ids=["date", "binary"],
+)
+def test_a_value_json_has_no_type_for_is_a_problem_not_a_crash(
+    knowledge_copy: Path, old: str, new: str, reads_as: str
+) -> None:
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, old, new)
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert [(p.line, p.message.split(": ", 1)[1]) for p in problems] == [
+        (_line_of(path, new.strip()), f"this value reads as {reads_as}, not text: put it in quotes")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "      - do they use oil\n",
+            "      - do they use oil: yes or no\n",
+            "entry 'massage-oil' phrasings.0: \"do they use oil: yes or no\" reads as a key and "
+            "a value (a colon followed by a space does that): put the whole text in quotes",
+        ),
+        (
+            "    title: Massage oil\n",
+            "    title: yes\n",
+            "entry 'massage-oil' title: reads as a yes/no value, not text: put it in quotes",
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    relatd: [techniques, pressure-intensity]",
+            "entry 'massage-oil': unknown key 'relatd'; did you mean 'related'?",
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    related: techniques",
+            "entry 'massage-oil' related: \"techniques\" should be a list: write [techniques], "
+            'or each item on a "- " line',
+        ),
+        (
+            "    related: [techniques, pressure-intensity]",
+            "    related: [techniques, pressure-intensty]",
+            "related id 'pressure-intensty' does not exist; did you mean 'pressure-intensity'?",
+        ),
+        (
+            "  - id: massage-oil\n",
+            "  - id: Massage-Oil\n",
+            "entry 'Massage-Oil' id: \"Massage-Oil\" does not fit (lower-case letters and digits, "
+            "words joined by single hyphens, like massage-oil)",
+        ),
+    ],
+    ids=["colon", "yes", "misspelt-key", "not-a-list", "misspelt-id", "capitals"],
+)
+def test_messages_say_what_to_do(knowledge_copy: Path, old: str, new: str, message: str) -> None:
+    """What a new maintainer gets for the usual slips: the line of the slip, in plain words."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, old, new)
+    _, problems = check_knowledge(knowledge_copy)
+    found = [p for p in problems if p.message == message]
+    assert found, [str(p) for p in problems]
+    assert found[0].line == _line_of(path, new.strip())
+
+
+def test_a_text_file_missing_its_first_key_is_still_checked_as_texts(knowledge_copy: Path) -> None:
+    """The schema tells the files apart by their keys: without `disclaimer`, texts.yaml is still
+    the texts file (it was checked as the vocabulary file: 'synonyms is a required property')."""
+    path = knowledge_copy / "texts.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text[: text.index("disclaimer:")] + text[text.index("source_line:") :], encoding="utf-8"
+    )
+    _, problems = check_knowledge(knowledge_copy)
+    assert [p.message for p in problems] == ['(top level): "disclaimer" is a required property']
+
+
+def test_an_entry_without_its_dash_is_duplicate_keys_and_nothing_more(
+    knowledge_copy: Path,
+) -> None:
+    """Forgetting the "- " that starts an entry merges it into the one above (duplicate keys);
+    the entry that lost its values must not also show up as missing wherever it is named."""
+    path = knowledge_copy / "entries.yaml"
+    _edit(path, "  - id: massage-oil\n", "    id: massage-oil\n")
+    _, problems = check_knowledge(knowledge_copy)
+    assert problems and all("duplicate key" in p.message for p in problems), [
+        str(p) for p in problems
+    ]
+    assert problems[0].line == _line_of(path, "    id: massage-oil")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from bot.engine import Engine
-from bot.knowledge import load_knowledge
+from bot.knowledge import check_knowledge, load_knowledge
 from bot.lint import leave_one_out, lint
 from bot.reloader import Reloader
 from bot.report import build_report
@@ -248,3 +249,163 @@ def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     code, out, _ = run_cli("report", "--json")
     data = json.loads(out)
     assert data["unanswered"][0]["count"] == 3 and data["totals"]["fallback"] == 5
+
+
+def test_report_works_with_a_broken_knowledge_base(
+    tmp_path: Path, knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment a maintainer most wants the report: it runs, without the closest entries,
+    and warns with the first problems' file:line."""
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
+    store = Store(tmp_path / "bot.sqlite3")
+    seed(store)
+    store.close()
+    path = knowledge_copy / "entries.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "related: [techniques, pressure-intensity]", "related: [techniques, gone]"
+        )
+    )
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "gone" in text)
+    code, out, err = run_cli("--knowledge", str(knowledge_copy), "report")
+    assert code == 0, err
+    assert "warning: the knowledge base has 1 problem(s)" in err
+    assert f"entries.yaml:{line}: related id 'gone' does not exist" in err
+    assert "closest entries left out" in out
+    assert "   3 × 'how much is a session'\n" in out  # grouped as before, no "→ entry"
+    assert "benefits: 2 👎 / 1 👍" in out and "massage-for-back-pain" in out
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "report", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["closest_entries"] is False
+    assert data["unanswered"][0]["count"] == 3 and data["unanswered"][0]["closest_entry"] is None
+
+
+# --- schema.json and check agree ---------------------------------------------------------------
+
+
+def _field(text: str, entry_id: str, key: str, new: str) -> str:
+    """`text` with the `key:` block of entry `entry_id` replaced by `new` (YAML lines)."""
+    start = text.index(f"  - id: {entry_id}\n")
+    end = text.find("\n  - id:", start + 1) % (len(text) + 1)
+    block = re.search(rf"^    {key}:.*\n(?:      .*\n)*", text[start:end], re.M)
+    assert block, (entry_id, key)
+    return text[: start + block.start()] + new + text[start + block.end() :]
+
+
+def _phrasings(*items: str) -> str:
+    return "    phrasings:\n" + "".join(f"      - {p}\n" for p in items)
+
+
+SIX = ["oil one", "oil two", "oil three", "oil four", "oil five", "oil six"]
+# (file, edit): each case breaks one rule that both schema.json and check hold.
+BOTH_REJECT = {
+    "five-phrasings": (
+        "entries.yaml",
+        lambda t: _field(t, "massage-oil", "phrasings", _phrasings(*SIX[:5])),
+    ),
+    "article-entry-without-quotes": (
+        "entries.yaml",
+        lambda t: _field(t, "massage-oil", "quotes", ""),
+    ),
+    "article-entry-with-no-quotes": (
+        "entries.yaml",
+        lambda t: _field(t, "massage-oil", "quotes", "    quotes: []\n"),
+    ),
+    "id-not-lower-case": (
+        "entries.yaml",
+        lambda t: t.replace("id: massage-oil", "id: Massage-Oil", 1),
+    ),
+    "title-too-long": (
+        "entries.yaml",
+        lambda t: t.replace("title: Massage oil\n", f"title: {'oil ' * 11}\n", 1),
+    ),
+    "disclaimer-without-words": (
+        "texts.yaml",
+        lambda t: t.replace("not medical advice", "general information", 1),
+    ),
+    "no-whoami-text": ("texts.yaml", lambda t: t[: t.index("whoami:")]),
+    "flag-without-tier": ("safety.yaml", lambda t: t.replace("    tier: crisis\n", "", 1)),
+}
+# What a JSON schema cannot say: check alone rejects these (the editor shows no error).
+CHECK_ONLY = {
+    "duplicate-id": (
+        "entries.yaml",
+        lambda t: t.replace("id: injuries-treated", "id: massage-oil", 1),
+    ),
+    "related-unknown": (
+        "entries.yaml",
+        lambda t: t.replace(
+            "related: [techniques, pressure-intensity]", "related: [techniques, gone]", 1
+        ),
+    ),
+    "related-to-itself": (
+        "entries.yaml",
+        lambda t: t.replace(
+            "related: [techniques, pressure-intensity]", "related: [techniques, massage-oil]", 1
+        ),
+    ),
+    "quote-not-in-article": (
+        "entries.yaml",
+        lambda t: t.replace(
+            "      - Remedial massage a form of deep tissue massage",
+            "      - Remedial massage cures all",
+            1,
+        ),
+    ),
+    "phrasings-differ-only-in-case": (
+        "entries.yaml",
+        lambda t: _field(t, "massage-oil", "phrasings", _phrasings(*SIX[:5], "Oil One")),
+    ),
+    "flag-names-no-concept": (
+        "safety.yaml",
+        lambda t: t.replace("when: [[self-harm]]", "when: [[self-ham]]", 1),
+    ),
+    "subjects-name-no-entry": (
+        "subjects.yaml",
+        lambda t: t.replace("needs_context: [remedial-massage,", "needs_context: [gone,", 1),
+    ),
+}
+BOTH_ACCEPT = {
+    "six-phrasings": (
+        "entries.yaml",
+        lambda t: _field(t, "massage-oil", "phrasings", _phrasings(*SIX)),
+    ),
+    "not-from-the-article-without-quotes": (
+        "entries.yaml",
+        lambda t: _field(
+            _field(t, "massage-oil", "quotes", ""),
+            "massage-oil",
+            "source",
+            "    source: NHS, 2024\n",
+        ),
+    ),
+}
+
+
+def _apply(directory: Path, case: tuple[str, Any]) -> tuple[bool, bool]:
+    """Edit one file of `directory`; whether schema.json (jsonschema) and check accept it."""
+    name, edit = case
+    path = directory / name
+    text = path.read_text(encoding="utf-8")
+    edited = edit(text)
+    assert edited != text, "the edit did not apply"
+    path.write_text(edited, encoding="utf-8")
+    schema = json.loads((directory / "schema.json").read_text(encoding="utf-8"))
+    schema_ok = jsonschema.Draft202012Validator(schema).is_valid(yaml.safe_load(edited))
+    knowledge, _ = check_knowledge(directory)
+    return schema_ok, knowledge is not None
+
+
+@pytest.mark.parametrize("case", BOTH_REJECT.values(), ids=BOTH_REJECT.keys())
+def test_schema_rejects_what_check_rejects(knowledge_copy: Path, case: tuple[str, Any]) -> None:
+    assert _apply(knowledge_copy, case) == (False, False)
+
+
+@pytest.mark.parametrize("case", CHECK_ONLY.values(), ids=CHECK_ONLY.keys())
+def test_what_only_check_can_reject(knowledge_copy: Path, case: tuple[str, Any]) -> None:
+    assert _apply(knowledge_copy, case) == (True, False)
+
+
+@pytest.mark.parametrize("case", BOTH_ACCEPT.values(), ids=BOTH_ACCEPT.keys())
+def test_schema_and_check_both_accept(knowledge_copy: Path, case: tuple[str, Any]) -> None:
+    assert _apply(knowledge_copy, case) == (True, True)
