@@ -83,108 +83,137 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         return value
 
 
-def _build(events: Any, display: str, problems: list[Problem]) -> tuple[Any, dict[Path_, int]]:
-    """Build plain values from parser events, recording the line of every path.
+@dataclass(slots=True)
+class _Frame:
+    """A mapping or sequence being built, with what it needs until its end event."""
+
+    container: dict[str, Any] | list[Any]
+    path: Path_ | None  # None: the value is dropped (a key that is a collection, or its value)
+    line: int
+    anchor: str | None
+    size: int = 0  # values inside so far, an alias counting every value it repeats
+    key: str | None = None  # mappings: the key waiting for its value (None: a key comes next)
+    keep: bool = True  # mappings: False when the waiting key was refused, so its value is dropped
+
+    def child_path(self) -> Path_ | None:
+        """The path of the next value placed in this container."""
+        if self.path is None:
+            return None
+        if isinstance(self.container, list):
+            return (*self.path, len(self.container))
+        if self.key is None or not self.keep:
+            return None
+        return (*self.path, self.key)
+
+
+class _Builder:
+    """Plain values from parser events, with the line of every path and located problems.
 
     Works on events rather than composed nodes (half the time on large files); counts every
     value an alias repeats against MAX_NODES, so an alias bomb is refused, not expanded.
     """
-    lines: dict[Path_, int] = {}
-    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, how many values it holds)
-    budget = MAX_NODES
-    # Each frame: [container, path, pending key (mappings), values inside, anchor, keys seen]
-    stack: list[list[Any]] = []
-    root: Any = None
-    documents = 0
 
-    def add(value: Any, size: int, line: int) -> None:
-        nonlocal root, budget
-        budget -= size
-        if budget < 0:
-            raise _TooBig
-        if not stack:
-            root = value
-            lines.setdefault((), line)
-            return
-        frame = stack[-1]
-        container, path = frame[0], frame[1]
-        frame[3] += size
-        if isinstance(container, list):
-            lines.setdefault((*path, len(container)), line)
-            container.append(value)
-        elif frame[2] is _NO_KEY:
-            if isinstance(value, dict | list):
-                problems.append(Problem(display, line, "keys must be plain text"))
-                frame[2] = _BAD_KEY
-            else:
-                key = str(value)
-                if key == "<<":
-                    problems.append(
-                        Problem(
-                            display, line, "merge keys (<<) are not supported; write the fields out"
-                        )
-                    )
-                    frame[2] = _BAD_KEY
-                else:
-                    if key in frame[5]:
-                        problems.append(
-                            Problem(
-                                display, line, f"duplicate key '{key}' (the later one would win)"
-                            )
-                        )
-                    frame[5].add(key)
-                    lines[(*path, key)] = line
-                    frame[2] = key
+    def __init__(self, display: str, problems: list[Problem]) -> None:
+        self.display = display
+        self.problems = problems
+        self.lines: dict[Path_, int] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, values it holds)
+        self.budget = MAX_NODES
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+
+    def build(self, events: Any) -> tuple[Any, dict[Path_, int]]:
+        documents = 0
+        for event in events:
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self.scalar(event, line)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self.start(event, line)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                self.end()
+            elif kind is yaml.AliasEvent:
+                self.alias(event, line)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self.problem(line, "only one YAML document per file")
+                    break
+        return self.root, self.lines
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.display, line, message))
+
+    def scalar(self, event: yaml.ScalarEvent, line: int) -> None:
+        value = _scalar(event)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self.add(value, 1, line)
+
+    def alias(self, event: yaml.AliasEvent, line: int) -> None:
+        if event.anchor not in self.anchors:
+            self.problem(line, f"unknown alias *{event.anchor}")
+            self.add(None, 1, line)
         else:
-            if frame[2] is not _BAD_KEY:
-                container[frame[2]] = value
-            frame[2] = _NO_KEY
+            value, size = self.anchors[event.anchor]
+            self.add(value, size, line)
 
-    for event in events:
-        line = event.start_mark.line + 1 if event.start_mark is not None else 1
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                problems.append(Problem(display, line, "only one YAML document per file"))
-                break
-        elif isinstance(event, yaml.ScalarEvent):
-            value = _scalar(event)
-            if event.anchor:
-                anchors[event.anchor] = (value, 1)
-            add(value, 1, line)
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-            parent_path: Path_ = ()
-            if stack:
-                frame = stack[-1]
-                parent_path = (*frame[1], frame[2] if isinstance(frame[0], dict) else len(frame[0]))
-            stack.append([container, parent_path, _NO_KEY, 0, event.anchor, set(), line])
-            if len(stack) > 100:
-                raise RecursionError
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            frame = stack.pop()
-            if frame[4]:
-                anchors[frame[4]] = (frame[0], frame[3] + 1)
-            add(frame[0], 0, frame[6])
-            if stack:
-                stack[-1][3] += frame[3]
-            budget -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            if event.anchor not in anchors:
-                problems.append(Problem(display, line, f"unknown alias *{event.anchor}"))
-                add(None, 1, line)
-            else:
-                value, size = anchors[event.anchor]
-                add(value, size, line)
-    return root, lines
+    def start(self, event: yaml.CollectionStartEvent, line: int) -> None:
+        container: dict[str, Any] | list[Any] = {} if type(event) is yaml.MappingStartEvent else []
+        path = self.stack[-1].child_path() if self.stack else ()
+        self.stack.append(_Frame(container, path, line, event.anchor))
+        if len(self.stack) > 100:
+            raise RecursionError
 
+    def end(self) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.anchors[frame.anchor] = (frame.container, frame.size + 1)
+        self.add(frame.container, 0, frame.line)
+        if self.stack:
+            self.stack[-1].size += frame.size
+        self.budget -= 1
 
-class _Marker:
-    pass
+    def add(self, value: Any, size: int, line: int) -> None:
+        """Place a finished value in the innermost container (or as the document)."""
+        self.budget -= size
+        if self.budget < 0:
+            raise _TooBig
+        if not self.stack:
+            self.root = value
+            self.lines.setdefault((), line)
+            return
+        frame = self.stack[-1]
+        frame.size += size
+        container = frame.container
+        if isinstance(container, list):
+            if frame.path is not None:
+                self.lines.setdefault((*frame.path, len(container)), line)
+            container.append(value)
+        elif frame.key is None:
+            self.add_key(frame, value, line)
+        else:
+            if frame.keep:
+                container[frame.key] = value
+            frame.key = None
+            frame.keep = True
 
-
-_NO_KEY = _Marker()
-_BAD_KEY = _Marker()
+    def add_key(self, frame: _Frame, value: Any, line: int) -> None:
+        if isinstance(value, dict | list):
+            self.problem(line, "keys must be plain text")
+            frame.key, frame.keep = "", False
+            return
+        key = str(value)
+        frame.key = key
+        if key == "<<":
+            self.problem(line, "merge keys (<<) are not supported; write the fields out")
+            frame.keep = False
+            return
+        if key in frame.container:
+            self.problem(line, f"duplicate key '{key}' (the later one would win)")
+        if frame.path is not None:
+            self.lines[(*frame.path, key)] = line
 
 
 def read_yaml(path: Path, display: str) -> tuple[Located | None, list[Problem]]:
@@ -210,7 +239,7 @@ def read_yaml(path: Path, display: str) -> tuple[Located | None, list[Problem]]:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(display, line, "contains a NUL character")]
     try:
-        value, lines = _build(yaml.parse(text, Loader=_LOADER), display, problems)
+        value, lines = _Builder(display, problems).build(yaml.parse(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
