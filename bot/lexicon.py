@@ -306,16 +306,25 @@ class Context:
         """For each concept occurrence, the context kinds that cover it."""
         triggers = self._triggers.find(tokens, blank) + self._pseudo.find(tokens, blank)
         taken = [False] * len(tokens.words)
-        for occ in concepts:
-            for i in range(occ.start, occ.end + 1):
-                taken[i] = True
         for occ in triggers:
             if occ.name == "pseudo":
                 for i in range(occ.start, occ.end + 1):
                     taken[i] = True
+
+        def inside_a_concept(t: Occurrence) -> bool:
+            """Part of a longer concept term ("not" in "can not pee"); a term that is exactly
+            the trigger ("on purpose") leaves it a trigger."""
+            return any(
+                c.start <= t.start and t.end <= c.end and c.end - c.start > t.end - t.start
+                for c in concepts
+            )
+
         live = [
-            t for t in triggers
-            if t.name != "pseudo" and not any(taken[i] for i in range(t.start, t.end + 1))
+            t
+            for t in triggers
+            if t.name != "pseudo"
+            and not any(taken[i] for i in range(t.start, t.end + 1))
+            and not inside_a_concept(t)
         ]
         clause = tokens.clause
         result: dict[Occurrence, frozenset[str]] = {}

@@ -358,7 +358,7 @@ CHECK_ONLY = {
     ),
     "flag-names-no-concept": (
         "safety.yaml",
-        lambda t: t.replace("when: [[self-harm]]", "when: [[self-ham]]", 1),
+        lambda t: t.replace("when: [[self-harm], [harm-act", "when: [[self-ham], [harm-act", 1),
     ),
     "subjects-name-no-entry": (
         "subjects.yaml",

@@ -19,6 +19,13 @@ CRISIS = [
     "i just want it all to stop. forever",
     "been cutting myself again to feel something other than my back",
     "what if I just ended it all",  # hypothetical wording still escalates a crisis
+    # Combinations (knowledge/safety.yaml, flag no-wish-to-live, and self-harm's act + body +
+    # sign), so that wordings nobody listed are still read:
+    "honestly not sure i want to be alive much longer with this back",  # no will + living
+    "some nights part of me hopes i just never wake up",  # a wish + not waking
+    "i keep picturing driving my car into a wall on the way to work",  # a thought + a way
+    "got the rope sorted, just waiting for a quiet night",  # means + a way
+    "i hold a lighter to my arm when the pain is bad, it takes my mind off it",  # act+body+sign
 ]
 EMERGENCY = [
     "I can't pee and my back is agony",
@@ -74,6 +81,15 @@ NOT_RED_FLAGS = [
     "how much pressure do they use",
     "the cost of living is hurting my back",
     "I fell in love with remedial massage",
+    # Each part of a crisis combination alone, or an everyday phrase that contains two:
+    "i don't want to live with this pain forever, what can help",
+    "thinking about driving into town for a massage on saturday",
+    "bought a skipping rope to get fitter for my back",
+    "burnt my arm on the oven yesterday and my back aches too",
+    "dying for a massage after this week",
+    "i just want the pain gone, would massage help",
+    # A trigger that is a whole concept term stays a trigger ("on purpose": intended)
+    "dropped a stone on purpose with diet and the gym, my back feels great",
 ]
 
 
