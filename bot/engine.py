@@ -43,8 +43,10 @@ class Smalltalk:
 
     def reply_for(self, said_words: tuple[str, ...]) -> str | None:
         said = [w for w in said_words if w not in self._filler]
-        if not said or len(said) > SMALLTALK_MAX_WORDS:
+        if not said or len(said) > 2 * SMALLTALK_MAX_WORDS:
             return None
+        if len(said) > SMALLTALK_MAX_WORDS:
+            return self._covered(said)
         cleaned = " ".join(said)
         best, best_score = None, SMALLTALK_SCORE
         for intent, phrases in self._intents:
@@ -52,7 +54,25 @@ class Smalltalk:
                 score = fuzz.ratio(cleaned, phrase)
                 if score >= best_score:
                     best, best_score = intent.reply, score
-        return best
+        return best or self._covered(said)
+
+    def _covered(self, said: list[str]) -> str | None:
+        """"cheers, bye": a message made wholly of smalltalk phrases, one after another, gets
+        the reply to the last of them; any other word in it makes it not smalltalk."""
+        # reach[i]: the reply of the last phrase in a cover of said[:i], when one exists
+        reach: list[str | None] = [None] * (len(said) + 1)
+        covered = [False] * (len(said) + 1)
+        covered[0] = True
+        for i in range(len(said)):
+            if not covered[i]:
+                continue
+            for intent, phrases in self._intents:
+                for phrase in phrases:
+                    size = phrase.count(" ") + 1
+                    if " ".join(said[i : i + size]) == phrase:
+                        covered[i + size] = True
+                        reach[i + size] = intent.reply
+        return reach[len(said)] if covered[len(said)] else None
 
 
 class Engine:
@@ -202,6 +222,11 @@ class Engine:
         if subject.cause:
             return self._fallback(question, self.knowledge.text("cause"), "cause"), []
         ranked = self._rank(prepared, subject)
+        if subject.first is not None:
+            score = next((s.score for s in ranked if s.entry_id == subject.first), 100.0)
+            first = [Scored(subject.first, max(score, self.config.answer_score))]
+            ranked = first + [s for s in ranked if s.entry_id != subject.first]
+            return self._from_match(question, "answer", ranked, subject), ranked
         decision = self._matcher.decide(ranked)
         if decision != "answer" and previous in self.knowledge.by_id and self._is_follow_up(
             prepared, subject

@@ -84,6 +84,9 @@ class Subjects:
     context: tuple[str, ...]  # massage words that make such a question one about massage
     needs_context: frozenset[str]
     needs_words: dict[str, tuple[str, ...]]  # entry id -> one of these must be in the question
+    # entry id -> phrases that make it the answer outright ("slipped disc": the signpost, never
+    # a massage answer)
+    answers_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -548,8 +551,8 @@ def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
                     f"needs_context names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
                 )
             )
-    for key in ("any_region", "needs_words"):
-        for entry_id in doc.value[key]:
+    for key in ("any_region", "needs_words", "answers_first"):
+        for entry_id in doc.value.get(key, {}):
             if entry_id not in ids:
                 problems.append(
                     Problem(
@@ -631,6 +634,9 @@ def _assemble(
             context=tuple(subjects_doc["context"]["massage"]),
             needs_context=frozenset(subjects_doc["needs_context"]),
             needs_words={k: tuple(v) for k, v in subjects_doc["needs_words"].items()},
+            answers_first={
+                k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
+            },
         ),
         article=documents.article or "",
         directory=directory,

@@ -3,7 +3,9 @@
 * another part of the body, and not the back: only entries about the whole body may answer;
 * "what is causing my pain?": an honest "I can't tell", unless it asks about massage itself;
 * a topic the article does not cover (prices, other treatments, ...): said so honestly;
-* a short follow-up ("and how often?"): may be read against the entry just answered.
+* a short follow-up ("and how often?"): may be read against the entry just answered;
+* a few phrases make one entry the answer outright ("slipped disc": the signposting entry,
+  never a massage answer).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from bot.lexicon import Lexicon, Tokens
 from bot.phrases import Message, PhraseSet
 from bot.text import Prepared
 
+PAIN_NEAR_REGION = 3  # words between a part of the body and a pain word ("my knee has been sore")
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -25,6 +29,8 @@ class Subject:
     follow_up: bool  # opens like a follow-up ("and ...", "what about ...")
     in_context: bool  # not a general health question ("how do you relieve X?") without massage
     massage: bool  # names massage (a `context` word)
+    region_hurts: bool  # a pain word next to the other part of the body ("my knee hurts")
+    first: str | None  # an entry that answers outright (`answers_first`: "slipped disc")
     tokens: Tokens  # the corrected words, for the per-entry checks
 
     @property
@@ -54,9 +60,13 @@ class SubjectCheck:
             },
             gap=0,
         )
+        hurt = knowledge.synonyms.get("pain", ()) + knowledge.synonyms.get("hurt", ())
+        self._pain = Lexicon({"pain": ("pain*", "hurt*", "sore*", "ache*", *hurt)}, gap=0)
         # Gap 1: "what is (are) back pain"
         self._cause = Lexicon({"cause": s.cause, "advice": s.general_advice}, gap=1)
         self.needs_context = s.needs_context
+        self._first = Lexicon(dict(s.answers_first), gap=0)
+        self._first_order = list(s.answers_first)
         self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
             ((t.topic, t.phrases) for t in knowledge.not_covered), self._filler
@@ -67,8 +77,9 @@ class SubjectCheck:
         if entry_id not in self._any_region:
             return False
         needed = self._any_region[entry_id]
-        if needed is None:  # about massage itself: the question must be too ("neck massage?")
-            return subject.massage
+        if needed is None:  # about massage itself: the question must be too ("neck massage?"),
+            # and not about the pain there ("my knee hurts, would massage help?")
+            return subject.massage and not subject.region_hurts
         return bool(needed.find(subject.tokens, correct=False))
 
     def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
@@ -88,9 +99,17 @@ class SubjectCheck:
         if regions:
             first = min(regions, key=lambda o: o.start)
             other = tokens.quote(first.start, first.end)  # "tennis elbow", not "tennis"
+        pains = [o.start for o in self._pain.find(tokens, correct=False)]
+        region_hurts = any(
+            -PAIN_NEAR_REGION <= at - r.start <= PAIN_NEAR_REGION + r.end - r.start
+            for r in regions
+            for at in pains
+        )
         for occ in self._cause.find(tokens, correct=False):
             found.setdefault(occ.name, []).append(occ.start)
         topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
+        named = {occ.name for occ in self._first.find(tokens, correct=False)}
+        answers = next((e for e in self._first_order if e in named), None)
         return Subject(
             back="back" in found,
             other_region=other,
@@ -99,5 +118,7 @@ class SubjectCheck:
             follow_up=0 in found.get("follow", ()),
             in_context="context" in found or "advice" not in found,
             massage="context" in found,
+            region_hurts=region_hurts,
+            first=answers,
             tokens=tokens,
         )

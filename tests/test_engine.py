@@ -104,3 +104,30 @@ def test_inline_lists_only_entries_chat_would_offer(engine: Engine) -> None:
         for reply in listed:
             assert reply.kind == "answer"
             assert engine.render_plain(reply).endswith(engine.disclaimer)
+
+
+@pytest.mark.parametrize(
+    "text", ["cheers, bye", "thanks mate, bye", "who am i talking to, is this a real person?"]
+)
+def test_smalltalk_strung_together_is_smalltalk(engine: Engine, text: str) -> None:
+    assert engine.answer(text).kind == "smalltalk"
+
+
+@pytest.mark.parametrize("text", ["thanks, and does it hurt?", "hi, can massage help my back"])
+def test_smalltalk_with_a_question_in_it_is_a_question(engine: Engine, text: str) -> None:
+    assert engine.answer(text).kind == "answer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "would a deep tissue massage fix my bulging disc",
+        "is a firm massage ok with sciatica",
+        "trapped nerve in my lower back, when can i get a massage",
+    ],
+)
+def test_a_disc_or_sciatica_gets_the_signpost_never_a_massage_answer(
+    engine: Engine, text: str
+) -> None:
+    reply = engine.answer(text)
+    assert (reply.kind, reply.entry_id) == ("answer", "sciatica-disc")
