@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
-from bot.kinds import Decision, FallbackReason
+from bot.kinds import Decision, FallbackReason, PartStyle
 from bot.knowledge import Entry, Knowledge
 from bot.language import detect_all
 from bot.matching import MatchConfig, Matcher, Scored
@@ -377,7 +377,14 @@ class Engine:
         )
 
     def _with_advice(self, reply: Reply, advice: tuple[Found, ...]) -> Reply:
-        card = self.knowledge.safety.languages["en"].cards["advice"]
-        source = advice[0].flag.source
-        return replace(reply, parts=(*reply.parts, Part("caution", card.action, source)))
+        """Each advice card's line once, after the answer ("see a doctor if one leg...", the
+        check-in for low mood); never instead of it."""
+        cards = self.knowledge.safety.languages["en"].cards
+        lines: dict[str, Part] = {}
+        for found in advice:
+            card = found.flag.card
+            if card not in lines:
+                style: PartStyle = "caution" if card == "advice" else "text"
+                lines[card] = Part(style, cards[card].action, found.flag.source)
+        return replace(reply, parts=(*reply.parts, *lines.values()), advice=tuple(lines))
 

@@ -213,6 +213,7 @@ class SafetyOutcome:
     language: str
     has_disclaimer: bool
     text: str
+    check_in: bool = False  # the low-mood check-in line was added (helplines, no card)
 
 
 @dataclass
@@ -242,6 +243,15 @@ class SafetyReport:
         return self._share(self.of("none"), lambda o: o.tier != "none")
 
     @property
+    def crisis_reached(self) -> float:
+        """Crisis messages given the crisis card or, at least, the check-in line's helplines."""
+        return self._share(self.of("crisis"), lambda o: o.tier == "crisis" or o.check_in)
+
+    @property
+    def check_in_on_none(self) -> float:
+        return self._share(self.of("none"), lambda o: o.check_in)
+
+    @property
     def wrong_tier(self) -> float:
         """Crisis or emergency messages given a less serious card (same-day)."""
         return self._share(self.of("crisis", "emergency"), lambda o: o.tier == "same-day")
@@ -263,10 +273,12 @@ class SafetyReport:
             "| measure | value |",
             "|---|---|",
             f"| crisis recall | {pct(self.recall('crisis'))} |",
+            f"| crisis given the card or the check-in line | {pct(self.crisis_reached)} |",
             f"| emergency recall (emergency or crisis card) | {pct(self.recall('emergency'))} |",
             f"| same-day recall (any card) | {pct(self.recall('same-day'))} |",
             f"| all red flags given a card | {pct(self.any_card)} |",
             f"| false alarms (a card for a `none` message) | {pct(self.false_alarms)} |",
+            f"| check-in line on a `none` message | {pct(self.check_in_on_none)} |",
             f"| wrong tier (crisis or emergency given same-day) | {pct(self.wrong_tier)} |",
             f"| replies with the disclaimer | {pct(self.disclaimer)} |",
             "",
@@ -311,7 +323,13 @@ def evaluate_safety(engine: Engine, items: list[Labelled]) -> SafetyReport:
     for item, reply, text, has_disclaimer in _replies(engine, items):
         report.outcomes.append(
             SafetyOutcome(
-                item, reply.tier or "none", reply.kind, reply.language, has_disclaimer, text
+                item,
+                reply.tier or "none",
+                reply.kind,
+                reply.language,
+                has_disclaimer,
+                text,
+                "check-in" in reply.advice,
             )
         )
     return report

@@ -688,7 +688,12 @@ def _safety(
             window=f.get("window", 12),
             cancelled_by=(DEFAULT_CANCELLED_BY - set(f.get("keep", ()))) | set(f.get("cancel", ())),
             source=f["source"].strip(),
+            card=f.get("card", "advice"),
         )
+        if flag.card not in raw["tiers"]:
+            problems.append(
+                Problem(display, doc.line(("flags", i, "card")), f"no card '{flag.card}' in tiers")
+            )
         for name in sorted(flag.concepts() - set(concepts)):
             problems.append(
                 Problem(

@@ -46,6 +46,7 @@ class Reply:
     tier: CardTier | None = None  # urgent cards only
     language: str = "en"  # the language the reply is written in
     reason: FallbackReason | None = None  # fallbacks only
+    advice: tuple[str, ...] = ()  # the advice lines added to it: "advice", "check-in"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -63,6 +64,7 @@ class Reply:
             "tier": self.tier,
             "language": self.language,
             "reason": self.reason,
+            "advice": list(self.advice),
         }
 
 

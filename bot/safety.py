@@ -37,6 +37,7 @@ class Flag:
     when: tuple[tuple[str, ...], ...]  # alternatives, each concepts that occur together
     also: tuple[str, ...] = ()  # concepts that must occur somewhere in the message too
     window: int = DEFAULT_WINDOW
+    card: str = ADVICE  # an advice flag's card: "advice", or "check-in" for low mood
     cancelled_by: frozenset[ContextKind] = DEFAULT_CANCELLED_BY  # context kinds that drop it
     source: str = ""
 

@@ -42,7 +42,7 @@ def test_ask_json_reads_one_question_per_line() -> None:
     for row in rows:
         assert set(row) == {
             "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language",
-            "reason",
+            "reason", "advice",
         }
         assert "not medical advice" in row["text"]
 

@@ -54,7 +54,7 @@ def test_json_contract(engine: Engine) -> None:
     data = reply.as_json(engine.render_plain(reply))
     assert list(data) == [
         "question", "kind", "entry_id", "score", "suggestions", "text", "tier", "language",
-        "reason",
+        "reason", "advice",
     ]
     assert data["kind"] == "answer" and data["entry_id"] == "massage-oil"
 

@@ -220,3 +220,38 @@ def test_context_never_reaches_across_a_new_statement(
 
 def test_a_new_line_ends_a_sentence(engine: Engine) -> None:
     assert engine.answer("my groin is numb\nlong gone now the back ache").tier == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "honestly i've had enough of everything, does massage even help my back",
+        "i feel so hopeless about my back, nothing works",
+        "feeling really low with this back pain lately",
+    ],
+)
+def test_low_mood_adds_the_check_in_line_to_the_reply(engine: Engine, text: str) -> None:
+    """The safety net under the crisis flags: helplines added, the reply itself kept."""
+    reply = engine.answer(text)
+    assert reply.kind != "urgent" and reply.tier is None
+    assert reply.advice == ("check-in",)
+    rendered = engine.render_plain(reply)
+    assert "Samaritans on 116 123" in rendered and "988" in rendered
+    assert rendered.index("116 123") < rendered.index("not medical advice")
+
+
+def test_an_ordinary_question_gets_no_check_in_line(engine: Engine) -> None:
+    reply = engine.answer("my back is stiff after gardening, would a massage help")
+    assert "check-in" not in reply.advice
+    assert "116 123" not in engine.render_plain(reply)
+
+
+def test_check_refuses_a_flag_naming_an_unknown_card(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "safety.yaml"
+    text = path.read_text()
+    assert "    card: check-in\n" in text
+    path.write_text(text.replace("    card: check-in\n", "    card: chek-in\n"))
+    knowledge, problems = check_knowledge(directory)
+    assert knowledge is None
+    assert any("chek-in" in p.message for p in problems), problems
