@@ -150,12 +150,12 @@ def test_ask_does_not_import_telegram() -> None:
 
 # Maintainers run these where python-telegram-bot may not even be installed.
 MAINTAINER_TOOLS = (
-    "bot.lint",
-    "bot.evaluation",
-    "bot.report",
-    "bot.bench",
-    "bot.knowledge",
-    "bot.yamlsource",
+    "bot.maintain.lint",
+    "bot.maintain.evaluation",
+    "bot.maintain.report",
+    "bot.maintain.bench",
+    "bot.answering.knowledge",
+    "bot.answering.yamlsource",
 )
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
-from bot.replies import TELEGRAM_LIMIT
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
+from bot.answering.replies import TELEGRAM_LIMIT
 from tests.conftest import KNOWLEDGE_DIR
 
 SHIPPED = load_knowledge(KNOWLEDGE_DIR)

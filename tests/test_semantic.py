@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine import Engine
-from bot.knowledge import Knowledge
-from bot.matching import MatchConfig
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge
+from bot.answering.matching import MatchConfig
 
 pytest.importorskip("wordllama")
 
