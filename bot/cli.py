@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
 from bot.config import ConfigError, Settings, load_dotenv, project_root
-from bot.engine import Engine
-from bot.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
 
 PROG = "run_bot.py"
 
@@ -160,7 +160,7 @@ def main(
     if command == "bench":
         return _bench(directory, args.sizes, args.questions, out, err)
     if command == "run":
-        from bot.telegram_app import run  # only here: keeps Telegram out of the other commands
+        from bot.telegram.app import run  # only here: keeps Telegram out of the other commands
 
         return run(settings, directory, args)
     if command == "report":  # works with a broken knowledge base too
@@ -198,7 +198,7 @@ def _ask(engine: Engine, question: str, as_json: bool, stdin: TextIO, out: TextI
 
 def _check(directory: Path, strict: bool, out: TextIO) -> int:
     knowledge, problems = check_knowledge(directory)
-    from bot.lint import lint
+    from bot.maintain.lint import lint
 
     if knowledge is not None:
         problems = sorted([*problems, *lint(knowledge)])
@@ -219,7 +219,13 @@ def _check(directory: Path, strict: bool, out: TextIO) -> int:
 
 
 def _eval(engine: Engine, paths: list[Path], sweep: bool, out: TextIO, err: TextIO) -> int:
-    from bot.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled, sweep_table
+    from bot.maintain.evaluation import (
+        evaluate,
+        evaluate_safety,
+        is_safety_set,
+        read_labelled,
+        sweep_table,
+    )
 
     sets = {}
     for path in paths:
@@ -246,7 +252,7 @@ def _report(
 ) -> int:
     import time
 
-    from bot.report import build_report
+    from bot.maintain.report import build_report
     from bot.store import DB_FILE, Store
 
     path = settings.data_dir / DB_FILE
@@ -295,7 +301,7 @@ def _bench(directory: Path, sizes: str, questions: int, out: TextIO, err: TextIO
     if not parsed or any(n < 1 or n > 100_000 for n in parsed) or not 10 <= questions <= 100_000:
         print(f"{PROG}: --sizes takes numbers from 1 to 100000, --questions 10 to 100000", file=err)
         return 2
-    from bot.bench import main as bench_main
+    from bot.maintain.bench import main as bench_main
 
     table = bench_main(directory, parsed, questions, log=lambda line: print(line, file=err))
     print(table, file=out)

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.answering.engine import Engine
+from bot.answering.followups import FollowUps
+from bot.answering.replies import Notice, Part, Topic
 from bot.config import Settings
-from bot.engine import Engine
-from bot.followups import FollowUps
-from bot.replies import Notice, Part, Topic
 
 YOU = "you> "
 BOT = "bot> "

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Engine
-from bot.knowledge import check_knowledge
-from bot.yamlsource import Problem
+from bot.answering.engine import Engine
+from bot.answering.knowledge import check_knowledge
+from bot.answering.yamlsource import Problem
 
 log = logging.getLogger("bot.reload")
 

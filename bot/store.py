@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.kinds import EVENT_OUTCOMES, EventOutcome, Vote
-from bot.replies import Reply
+from bot.answering.kinds import EVENT_OUTCOMES, EventOutcome, Vote
+from bot.answering.replies import Reply
 
 log = logging.getLogger("bot.store")
 
@@ -37,8 +37,8 @@ SCHEMA_VERSION = 2
 PRUNE_BATCH = 2000  # rows per DELETE, so a large prune never holds the database for long
 T = TypeVar("T")
 MAX_QUESTION_CHARS = 1000
-# outcome: an EventOutcome (bot/kinds.py): fallback | clarify | chosen (a clarify suggestion
-# tapped) | up | down (feedback)
+# outcome: an EventOutcome (bot/answering/kinds.py): fallback | clarify | chosen (a clarify
+# suggestion tapped) | up | down (feedback)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id        INTEGER PRIMARY KEY,

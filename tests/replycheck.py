@@ -6,8 +6,8 @@ import html
 from html.parser import HTMLParser
 from typing import Any
 
-from bot.engine import Engine
-from bot.replies import KINDS, TELEGRAM_LIMIT
+from bot.answering.engine import Engine
+from bot.answering.replies import KINDS, TELEGRAM_LIMIT
 
 ALLOWED_TAGS = {"b", "i"}  # all the renderer uses; Telegram accepts these
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bench import main
+from bot.maintain.bench import main
 from tests.conftest import KNOWLEDGE_DIR
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled
+from bot.answering.engine import Engine
+from bot.maintain.evaluation import evaluate, evaluate_safety, is_safety_set, read_labelled
 from tests.conftest import ROOT
 
 DATA = ROOT / "tests" / "data"
@@ -97,7 +97,7 @@ def test_no_labelled_question_is_a_knowledge_phrasing(engine: Engine) -> None:
     question of five words or more is within a few letters of any phrasing."""
     from rapidfuzz import fuzz, process
 
-    from bot.text import words
+    from bot.answering.text import words
 
     phrasings = [" ".join(words(p)) for e in engine.knowledge.entries for p in e.phrasings]
     close = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,13 +151,45 @@ def test_ask_does_not_import_telegram() -> None:
 
 # Maintainers run these where python-telegram-bot may not even be installed.
 MAINTAINER_TOOLS = (
-    "bot.lint",
-    "bot.evaluation",
-    "bot.report",
-    "bot.bench",
-    "bot.knowledge",
-    "bot.yamlsource",
+    "bot.maintain.lint",
+    "bot.maintain.evaluation",
+    "bot.maintain.report",
+    "bot.maintain.bench",
+    "bot.answering.knowledge",
+    "bot.answering.yamlsource",
 )
+
+
+@pytest.mark.parametrize("package", ["bot.answering", "bot.maintain"])
+def test_a_package_without_telegram_never_imports_it(package: str) -> None:
+    """Every module of the answering core and of the maintainer tools, found by walking the
+    package (so a new module is covered too), imports without python-telegram-bot."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"package = importlib.import_module({package!r})\n"
+        "walk = pkgutil.walk_packages(package.__path__, package.__name__ + '.')\n"
+        "names = [m.name for m in walk]\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "    assert 'telegram' not in sys.modules, name\n"
+        "print(len(names))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 4  # the walk found the package's modules
+
+
+def test_the_telegram_package_is_where_telegram_is_imported() -> None:
+    """python-telegram-bot is imported by bot/telegram/ and nowhere else in bot/."""
+    bot = ROOT / "bot"
+    importers = {
+        p.relative_to(bot).parts[0]
+        for p in bot.rglob("*.py")
+        if re.search(r"^\s*(from|import) telegram\b", p.read_text(encoding="utf-8"), re.M)
+    }
+    assert importers == {"telegram"}
 
 
 def test_maintainer_tools_do_not_import_telegram(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.engine import Engine
+from bot.answering.knowledge import check_knowledge, load_knowledge
 from bot.config import Settings
 from bot.console import columns, console, terminal_width, wrap
-from bot.engine import Engine
-from bot.knowledge import check_knowledge, load_knowledge
 from tests.conftest import KNOWLEDGE_DIR
 
 # What someone with a bad back might type, in order (the last is a follow-up).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram_app import STALE_AT_STOP, STOP_GRACE
+from bot.telegram.app import STALE_AT_STOP, STOP_GRACE
 from tests.conftest import ROOT
 
 UNIT = ROOT / "deploy" / "backpain-massage-bot.service"

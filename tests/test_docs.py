@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.engine import Engine
 from bot.cli import _parser
-from bot.engine import Engine
-from bot.evaluation import evaluate, read_labelled
+from bot.maintain.evaluation import evaluate, read_labelled
 from tests.conftest import LABELLED, ROOT
 from tests.test_cli import run_cli
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine
-from bot.handlers import keyboard
+from bot.answering.engine import Engine
+from bot.telegram.handlers import keyboard
 from tests.replycheck import check
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot.engine import Engine
-from bot.evaluation import evaluate, read_labelled
-from bot.knowledge import Knowledge
-from bot.text import words
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge
+from bot.answering.text import words
+from bot.maintain.evaluation import evaluate, read_labelled
 from tests.conftest import HOLDOUT, LABELLED
 
 

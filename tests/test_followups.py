@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bot.engine import Engine
-from bot.followups import FollowUps
-from bot.replies import Part, Reply
+from bot.answering.engine import Engine
+from bot.answering.followups import FollowUps
+from bot.answering.replies import Part, Reply
 
 
 class Clock:

@@ -10,10 +10,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine
-from bot.knowledge import check_knowledge
-from bot.replies import TELEGRAM_LIMIT
-from bot.yamlsource import read_yaml
+from bot.answering.engine import Engine
+from bot.answering.knowledge import check_knowledge
+from bot.answering.replies import TELEGRAM_LIMIT
+from bot.answering.yamlsource import read_yaml
 from tests.conftest import KNOWLEDGE_DIR
 from tests.replycheck import assert_well_formed, check
 
@@ -99,7 +99,7 @@ def test_messages_up_to_10000_characters(engine: Engine, text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=5000))
 def test_renderer_escapes_any_answer_text(engine: Engine, text: str) -> None:
-    from bot.replies import Part, Reply
+    from bot.answering.replies import Part, Reply
 
     reply = Reply(
         "answer",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
-from bot.replies import TELEGRAM_LIMIT
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
+from bot.answering.replies import TELEGRAM_LIMIT
 from tests.conftest import KNOWLEDGE_DIR
 
 SHIPPED = load_knowledge(KNOWLEDGE_DIR)
@@ -267,7 +267,7 @@ def test_a_missing_article_is_one_problem_not_one_per_quote(knowledge_copy: Path
             "    title: 2012-12-20",
             "entry 'massage-oil' title: this value reads as a date, not text: put it in quotes",
         ),
-        (  # the loader refuses the tag itself (bot/yamlsource.py), at its line
+        (  # the loader refuses the tag itself (bot/answering/yamlsource.py), at its line
             "      - do they use oil\n",
             "      - !!binary ZG8gdGhleSB1c2Ugb2ls\n",
             "the tag !!binary is not supported; write plain text, lists and mappings",

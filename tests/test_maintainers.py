@@ -12,11 +12,11 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.engine import Engine
-from bot.knowledge import check_knowledge, load_knowledge
-from bot.lint import leave_one_out, lint
+from bot.answering.engine import Engine
+from bot.answering.knowledge import check_knowledge, load_knowledge
+from bot.maintain.lint import leave_one_out, lint
+from bot.maintain.report import build_report
 from bot.reloader import Reloader
-from bot.report import build_report
 from bot.store import Recorder, Store
 from tests.conftest import ENTRIES, KNOWLEDGE_DIR
 from tests.test_cli import run_cli

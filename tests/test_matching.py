@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
-from bot.matching import Matcher, Scored
-from bot.phrases import Message, contains, phrase_tokens
-from bot.text import words
+from bot.answering.engine import Engine
+from bot.answering.matching import Matcher, Scored
+from bot.answering.phrases import Message, contains, phrase_tokens
+from bot.answering.text import words
 
 
 def test_words_expand_contractions_and_drop_punctuation() -> None:

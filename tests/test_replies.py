@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.engine import Engine
-from bot.replies import TELEGRAM_LIMIT, Notice, Part, Reply, pack
+from bot.answering.engine import Engine
+from bot.answering.replies import TELEGRAM_LIMIT, Notice, Part, Reply, pack
 
 
 def test_every_kind_ends_with_the_disclaimer(engine: Engine) -> None:
@@ -60,7 +60,7 @@ def test_json_contract(engine: Engine) -> None:
 
 
 def test_long_blocks_are_cut_at_spaces_not_inside_words() -> None:
-    from bot.replies import pack
+    from bot.answering.replies import pack
 
     words = ["abcdefghij"] * 300
     pieces = pack([" ".join(words)], 50)
@@ -75,7 +75,7 @@ def test_cut_pieces_stay_within_the_limit_and_keep_all_text() -> None:
     import random
     import re
 
-    from bot.replies import _cut
+    from bot.answering.replies import _cut
 
     rng = random.Random(7)
     for _ in range(2000):

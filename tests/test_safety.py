@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.knowledge import check_knowledge
+from bot.answering.engine import Engine
+from bot.answering.knowledge import check_knowledge
 
 CRISIS = [
     "i want to kill myself",
@@ -190,7 +190,7 @@ def test_check_refuses_a_flag_naming_an_unknown_concept(tmp_path: Path) -> None:
 
 
 def test_maintainer_extends_a_lexicon_without_code(tmp_path: Path) -> None:
-    from bot.knowledge import load_knowledge
+    from bot.answering.knowledge import load_knowledge
 
     directory = _copy(tmp_path)
     text = "my zorgle feels numb"

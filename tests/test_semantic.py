@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine import Engine
-from bot.knowledge import Knowledge
-from bot.matching import MatchConfig
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge
+from bot.answering.matching import MatchConfig
 
 pytest.importorskip("wordllama")
 
@@ -40,7 +40,7 @@ def test_safety_and_subjects_come_before_it(fused: Engine) -> None:
 
 
 def test_a_wrong_checksum_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import semantic
+    from bot.answering import semantic
 
     monkeypatch.setattr(semantic, "SHA256", "0" * 64)
     monkeypatch.setattr(semantic, "_MODEL_CACHE", {})

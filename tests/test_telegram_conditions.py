@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.answering.engine import Engine
+from bot.answering.replies import Topic
 from bot.config import ConfigError, Settings
-from bot.engine import Engine
-from bot.replies import Topic
 from bot.store import Store
-from bot.telegram_app import PerChatOrder, build_application
+from bot.telegram.app import PerChatOrder, build_application
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
 
 GROUP = -100321
@@ -298,7 +298,7 @@ async def test_only_requests_that_did_not_arrive_are_retried() -> None:
     import httpx
     from telegram.error import TimedOut
 
-    from bot.handlers import with_retries
+    from bot.telegram.handlers import with_retries
 
     for cause, tries in ((httpx.ConnectTimeout("c"), 2), (httpx.ReadTimeout("r"), 1)):
         calls: list[int] = []
@@ -520,7 +520,7 @@ def test_webhook_secret_outside_telegrams_alphabet_is_refused(secret: str) -> No
 async def test_topics_are_paged_within_telegrams_keyboard_limits(
     bot: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.handlers import TOPICS_PER_PAGE
+    from bot.telegram.handlers import TOPICS_PER_PAGE
 
     app, api = bot
     real = engine.topics()
@@ -540,7 +540,7 @@ async def test_topics_are_paged_within_telegrams_keyboard_limits(
 
 
 async def test_bot_state_is_typed(bot: Any, engine: Engine) -> None:
-    from bot.handlers import BotState
+    from bot.telegram.handlers import BotState
 
     app, _ = bot
     state = app.bot_data
@@ -552,7 +552,14 @@ async def test_bot_state_is_typed(bot: Any, engine: Engine) -> None:
 
 
 def test_button_codec_round_trips_within_64_bytes() -> None:
-    from bot.handlers import ChoiceButton, PageButton, TopicButton, VoteButton, decode, encode
+    from bot.telegram.handlers import (
+        ChoiceButton,
+        PageButton,
+        TopicButton,
+        VoteButton,
+        decode,
+        encode,
+    )
 
     longest = "a" * 40  # the schema's longest entry id
     for button in (

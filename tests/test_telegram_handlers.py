@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.answering.engine import Engine
+from bot.answering.matching import Matcher, Scored
 from bot.config import Settings
-from bot.engine import Engine
-from bot.handlers import TOPICS_PER_PAGE, with_retries
-from bot.matching import Matcher, Scored
 from bot.store import Store
-from bot.telegram_app import RedactToken, build_application
+from bot.telegram.app import RedactToken, build_application
+from bot.telegram.handlers import TOPICS_PER_PAGE, with_retries
 from tests.botapi import BOT, TOKEN, FakeBotAPI, RecordingRequest
 from tests.conftest import ENTRIES, KNOWLEDGE_DIR
 
@@ -379,7 +379,7 @@ def test_token_is_redacted_from_logs() -> None:
 async def test_per_chat_order_keeps_one_chats_order_but_not_others_waiting() -> None:
     import asyncio
 
-    from bot.telegram_app import PerChatOrder
+    from bot.telegram.app import PerChatOrder
 
     api = FakeBotAPI()
     finished: list[str] = []

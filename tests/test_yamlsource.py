@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.yamlsource import Located, Problem, read_yaml
+from bot.answering.yamlsource import Located, Problem, read_yaml
 
 NAME = "x.yaml"
 

@@ -1,10 +1,11 @@
 """Red-flag detection. Runs before anything else: a card replaces any massage answer.
 
-A flag is a rule over concepts (`bot/lexicon.py`): "numbness words with saddle-area words in a
-short window", "bladder or bowel words with loss-of-control words", and so on, kept as data in
-`knowledge/safety.yaml` (English) and `knowledge/languages/*.yaml` (other languages, which reuse
-the English flags with their own concept lexicons). Context (negated, historical, hypothetical,
-intended, family history) drops a concept only where a trigger's scope clearly covers it.
+A flag is a rule over concepts (`bot/answering/lexicon.py`): "numbness words with saddle-area
+words in a short window", "bladder or bowel words with loss-of-control words", and so on, kept
+as data in `knowledge/safety.yaml` (English) and `knowledge/languages/*.yaml` (other languages,
+which reuse the English flags with their own concept lexicons). Context (negated, historical,
+hypothetical, intended, family history) drops a concept only where a trigger's scope clearly
+covers it.
 
 Tiers, most serious first: crisis (suicidal thoughts or self-harm), emergency, same-day. A fourth,
 `advice`, never replaces an answer: it adds a "see a doctor if it doesn't settle" line to it.
@@ -16,9 +17,11 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.kinds import CARD_TIERS as CARD_TIERS  # most serious first; bot/knowledge.py uses it
-from bot.kinds import CONTEXT_KINDS, CardTier, ContextKind, Tier
-from bot.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
+from bot.answering.kinds import (
+    CARD_TIERS as CARD_TIERS,  # most serious first; bot/answering/knowledge.py uses it
+)
+from bot.answering.kinds import CONTEXT_KINDS, CardTier, ContextKind, Tier
+from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first

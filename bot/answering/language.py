@@ -68,7 +68,7 @@ def detect_all(text: str, supported: Collection[str]) -> tuple[str, list[str]]:
 def _mostly_english(text: str) -> bool:
     """Short English is often mistaken for another language ("what are the actual benefits"):
     a message whose words are mostly English dictionary words is answered in English."""
-    from bot.text import is_english_word
+    from bot.answering.text import is_english_word
 
     said = [w.lower() for w in _WORDS.findall(text)]
     english = sum(1 for w in said if is_english_word(w))

@@ -43,11 +43,11 @@ from telegram.error import (
 )
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.answering.engine import Engine
+from bot.answering.followups import FollowUps
+from bot.answering.replies import Notice, Outgoing, Reply, Topic
 from bot.config import Settings
-from bot.engine import Engine
-from bot.followups import FollowUps
 from bot.reloader import Reloader
-from bot.replies import Notice, Outgoing, Reply, Topic
 from bot.store import Recorder
 
 log = logging.getLogger("bot.telegram")

@@ -19,9 +19,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.answering.engine import Engine
+from bot.answering.replies import Notice
 from bot.config import Settings
-from bot.engine import Engine
-from bot.handlers import (
+from bot.maintain.report import build_report
+from bot.telegram.handlers import (
     Context,
     engine_of,
     recorder_of,
@@ -29,10 +31,8 @@ from bot.handlers import (
     unknown_command,
     with_retries,
 )
-from bot.replies import Notice
-from bot.report import build_report
 
-log = logging.getLogger("bot.admin")
+log = logging.getLogger("bot.telegram.admin")
 WEEK = 7 * 86400
 
 

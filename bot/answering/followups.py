@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from bot.replies import Reply
+from bot.answering.replies import Reply
 
 DEFAULT_TTL = 300.0
 DEFAULT_MAX = 50_000

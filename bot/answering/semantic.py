@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import Entry
+from bot.answering.knowledge import Entry
 
-log = logging.getLogger("bot.semantic")
+log = logging.getLogger("bot.answering.semantic")
 
 MODEL = "l2_supercat"
 DIM = 256

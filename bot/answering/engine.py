@@ -3,9 +3,9 @@
 Order matters, and is the order of `Engine.answer`:
 1. language and safety: red flags first, on the new message alone; a card replaces any answer.
    A message in another language gets its card, or a short "I answer in English" reply.
-2. prepare: the one normaliser (bot/text.py) prepares the message once.
+2. prepare: the one normaliser (bot/answering/text.py) prepares the message once.
 3. smalltalk: greetings, thanks, "who are you".
-4. subject (bot/subjects.py): not covered, "what causes it", another part of the body.
+4. subject (bot/answering/subjects.py): not covered, "what causes it", another part of the body.
 5. follow-up: a short message may be read against the entry just answered (`previous`).
 6. matching: answer, clarify (two or three choices that fit the subject) or fallback.
 """
@@ -17,15 +17,15 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
-from bot.kinds import Decision, FallbackReason, PartStyle
-from bot.knowledge import Entry, Knowledge
-from bot.language import detect_all
-from bot.matching import MatchConfig, Matcher, Scored
-from bot.replies import Outgoing, Part, Renderer, Reply, Topic
-from bot.safety import Found, SafetyFinding, SafetyGate
-from bot.semantic import Semantic
-from bot.subjects import Subject, SubjectCheck
-from bot.text import Prepared, words
+from bot.answering.kinds import Decision, FallbackReason, PartStyle
+from bot.answering.knowledge import Entry, Knowledge
+from bot.answering.language import detect_all
+from bot.answering.matching import MatchConfig, Matcher, Scored
+from bot.answering.replies import Outgoing, Part, Renderer, Reply, Topic
+from bot.answering.safety import Found, SafetyFinding, SafetyGate
+from bot.answering.semantic import Semantic
+from bot.answering.subjects import Subject, SubjectCheck
+from bot.answering.text import Prepared, words
 
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
 SMALLTALK_MAX_WORDS = 8

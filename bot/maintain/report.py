@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
-from bot.engine import Engine
-from bot.kinds import EventOutcome
+from bot.answering.engine import Engine
+from bot.answering.kinds import EventOutcome
 from bot.store import Store
 
 SIMILAR = 80.0  # token_sort_ratio of normalised questions that counts as "the same question"

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-# What a reply to a question is (bot/replies.py).
+# What a reply to a question is (bot/answering/replies.py).
 ReplyKind = Literal["answer", "clarify", "fallback", "urgent", "smalltalk"]
 REPLY_KINDS: tuple[ReplyKind, ...] = get_args(ReplyKind)
 
-# How one part of a reply or notice is shown (bot/replies.py renders each).
+# How one part of a reply or notice is shown (bot/answering/replies.py renders each).
 PartStyle = Literal["heading", "text", "quote", "caution", "choice"]
 
 # Why a fallback did not answer.
 FallbackReason = Literal["not-covered", "cause", "other-body", "no-match", "language"]
 
-# What the matcher decides from a ranking (bot/matching.py).
+# What the matcher decides from a ranking (bot/answering/matching.py).
 Decision = Literal["answer", "clarify", "fallback"]
 
-# Red-flag tiers (bot/safety.py), most serious first; "advice" never replaces an answer.
+# Red-flag tiers (bot/answering/safety.py), most serious first; "advice" never replaces an answer.
 CardTier = Literal["crisis", "emergency", "same-day"]
 CARD_TIERS: tuple[CardTier, ...] = get_args(CardTier)
 Tier = Literal[CardTier, "advice"]
 # A labelled safety message's expected tier, or what a reply got: a card tier or "none".
 SafetyLabel = Literal[CardTier, "none"]
 
-# Context that can drop a red-flag concept (bot/lexicon.py).
+# Context that can drop a red-flag concept (bot/answering/lexicon.py).
 ContextKind = Literal["negated", "historical", "hypothetical", "intended", "family"]
 CONTEXT_KINDS: tuple[ContextKind, ...] = get_args(ContextKind)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
-from bot.engine import Engine
-from bot.knowledge import Knowledge
-from bot.yamlsource import Problem
+from bot.answering.engine import Engine
+from bot.answering.knowledge import Knowledge
+from bot.answering.yamlsource import Problem
 
 NEAR_DUPLICATE = 90.0
 

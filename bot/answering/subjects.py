@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge import Knowledge
-from bot.lexicon import Lexicon, Tokens
-from bot.phrases import Message, PhraseSet
-from bot.text import Prepared
+from bot.answering.knowledge import Knowledge
+from bot.answering.lexicon import Lexicon, Tokens
+from bot.answering.phrases import Message, PhraseSet
+from bot.answering.text import Prepared
 
 PAIN_NEAR_REGION = 3  # words between a part of the body and a pain word ("my knee has been sore")
 

@@ -1,7 +1,7 @@
 """The Telegram bot's wiring: logging, the Application, background tasks, polling or webhook.
 
-The handlers live in `bot.handlers` (users) and `bot.admin` (maintainers); this module puts
-them in order, starts live reload and retention pruning, and runs the bot.
+The handlers live in `bot.telegram.handlers` (users) and `bot.telegram.admin` (maintainers);
+this module puts them in order, starts live reload and retention pruning, and runs the bot.
 Run: `python run_bot.py` with TELEGRAM_BOT_TOKEN set (see README).
 """
 
@@ -48,13 +48,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
+from bot.answering.engine import Engine
+from bot.answering.knowledge import KnowledgeError, load_knowledge
 from bot.config import Settings
-from bot.engine import Engine
-from bot.handlers import BotState
-from bot.knowledge import KnowledgeError, load_knowledge
 from bot.reloader import Reloader
 from bot.store import Recorder, Store
+from bot.telegram import admin, handlers
+from bot.telegram.handlers import BotState
 
 log = logging.getLogger("bot.telegram")
 

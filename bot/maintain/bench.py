@@ -28,9 +28,9 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.engine import Engine
-from bot.knowledge import load_knowledge
-from bot.safety import SafetyGate
+from bot.answering.engine import Engine
+from bot.answering.knowledge import load_knowledge
+from bot.answering.safety import SafetyGate
 
 SIZES = (15, 1000, 10_000)
 PHRASINGS = 6
@@ -302,13 +302,13 @@ class Shipped:
 def shipped_timing(knowledge_dir: Path) -> Shipped:
     """engine.answer, the safety check alone and language detection, over real-style messages:
     the labelled sets and the tune halves of the blind sets (never the sealed halves)."""
-    from bot.evaluation import read_labelled
-    from bot.language import detect, detect_all
+    from bot.answering.language import detect, detect_all
+    from bot.maintain.evaluation import read_labelled
 
     knowledge = load_knowledge(knowledge_dir)
     engine = Engine(knowledge)
     gate = SafetyGate(knowledge.safety)  # the engine's first step, timed on its own
-    data = Path(__file__).resolve().parent.parent / "tests" / "data"
+    data = Path(__file__).resolve().parents[2] / "tests" / "data"
     messages: list[str] = []
     names = ("labelled.yaml", "holdout.yaml", "blind-safety-tune.yaml", "blind-match-tune.yaml")
     for name in names:

@@ -3,7 +3,7 @@
 Used for the topics the article does not cover (knowledge/subjects.yaml): "how much does a
 session cost" is found in "how much does one session cost, roughly?", but "baby massage" is not
 "massage ... the baby". Filler words ("the", "my", "is") are dropped from phrases and messages
-alike; red flags have their own matcher (bot/lexicon.py).
+alike; red flags have their own matcher (bot/answering/lexicon.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.text import words
+from bot.answering.text import words
 
 # Words too common to anchor a phrase; vocabulary.yaml's `fillers.phrases` replaces this list
 # for the bot itself.

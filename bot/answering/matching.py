@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.kinds import Decision
-from bot.knowledge import Entry
-from bot.text import Normaliser, Prepared, sentences, words
+from bot.answering.kinds import Decision
+from bot.answering.knowledge import Entry
+from bot.answering.text import Normaliser, Prepared, sentences, words
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class MatchConfig:
     min_segment_tokens: int = 3  # a sentence scored alone needs this many content words
     typo_long: float = 85.0  # "masage", "theripist", "sesion"; never "chilled" -> "children"
     typo_short: float = 86.0  # four-letter words: only an added or dropped letter
-    # The semantic signal (bot/semantic.py), fused as (1 - w) x lexical + w x 100 x cosine
+    # The semantic signal (bot/answering/semantic.py), fused as (1 - w) x lexical + w x 100 x cosine
     # where the lexical matcher would answer or clarify; a lexical fallback stays a fallback.
     # Off: measured, it answered more blind questions right but also more real questions
     # loosely (see the README); `pip install '.[semantic]'` and semantic=True to try it.

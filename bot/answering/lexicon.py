@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.text import clean, is_english_word
+from bot.answering.text import clean, is_english_word
 
 GAP = 2  # other words allowed between two words of one term ("cant *really* feel")
 SCOPE = 6  # words a context trigger reaches in its clause

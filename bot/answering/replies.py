@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.kinds import REPLY_KINDS, CardTier, FallbackReason, PartStyle, ReplyKind
-from bot.knowledge import Knowledge
+from bot.answering.kinds import REPLY_KINDS, CardTier, FallbackReason, PartStyle, ReplyKind
+from bot.answering.knowledge import Knowledge
 
 TELEGRAM_LIMIT = 4096
 KINDS = REPLY_KINDS

@@ -18,9 +18,16 @@ from typing import Any
 
 import jsonschema_rs
 
-from bot.lexicon import ContextRules
-from bot.safety import CARD_TIERS, DEFAULT_CANCELLED_BY, Card, Flag, LanguagePack, SafetyData
-from bot.yamlsource import Located, Problem, read_yaml
+from bot.answering.lexicon import ContextRules
+from bot.answering.safety import (
+    CARD_TIERS,
+    DEFAULT_CANCELLED_BY,
+    Card,
+    Flag,
+    LanguagePack,
+    SafetyData,
+)
+from bot.answering.yamlsource import Located, Problem, read_yaml
 
 ARTICLE_FILE = "article.txt"
 SCHEMA_FILE = "schema.json"

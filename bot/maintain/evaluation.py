@@ -8,11 +8,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
-from bot.engine import Engine
-from bot.kinds import ReplyKind, SafetyLabel
-from bot.matching import MatchConfig
-from bot.replies import Reply
-from bot.yamlsource import Problem, read_yaml
+from bot.answering.engine import Engine
+from bot.answering.kinds import ReplyKind, SafetyLabel
+from bot.answering.matching import MatchConfig
+from bot.answering.replies import Reply
+from bot.answering.yamlsource import Problem, read_yaml
 
 SPECIAL = ("fallback", "urgent", "smalltalk")
 # Labels of the blind sets (tests/data/BLIND.md) that all mean "no entry should answer this".
