@@ -19,7 +19,15 @@ DATA = ROOT / "tests" / "data"
 
 
 @pytest.mark.parametrize(
-    ("half", "crisis"), [("tune", 1.0), ("sealed", 1.0), ("fresh", 1.0), ("final", 0.9)]
+    ("half", "crisis"),
+    [
+        ("tune", 1.0),
+        ("sealed", 1.0),
+        ("fresh", 1.0),
+        ("final", 0.9),
+        ("f-tune", 0.9),
+        ("f-sealed", 0.85),
+    ],
 )
 def test_blind_safety_bars(engine: Engine, half: str, crisis: float) -> None:
     items, problems = read_labelled(DATA / f"blind-safety-{half}.yaml")
@@ -46,6 +54,27 @@ def test_blind_crisis_set_bars(engine: Engine) -> None:
     assert report.disclaimer == 1.0, summary
 
 
+def test_blind_crisis_set_g_bars(engine: Engine) -> None:
+    """Set G: crisis-heavy, written after every other safety change; the check-in line's
+    helplines reach the crisis messages the card misses (see the README)."""
+    items, problems = read_labelled(DATA / "blind-crisis-g.yaml")
+    assert problems == [] and len(items) >= 120 and is_safety_set(items)
+    report = evaluate_safety(engine, items)
+    summary = report.format()
+    assert report.recall("crisis") >= 0.88, summary
+    assert report.crisis_reached >= 0.95, summary
+    assert report.recall("emergency") >= 0.9, summary
+    assert report.false_alarms <= 0.06, summary
+    assert report.disclaimer == 1.0, summary
+
+
+def test_the_check_in_line_reaches_the_crisis_messages_of_set_f(engine: Engine) -> None:
+    items, _ = read_labelled(DATA / "blind-safety-f-sealed.yaml")
+    report = evaluate_safety(engine, items)
+    assert report.crisis_reached >= 0.95, report.format()
+    assert report.check_in_on_none <= 0.06, report.format()
+
+
 def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> None:
     langs = {
         i.lang
@@ -62,6 +91,8 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("sealed", 0.70, 0.07, 0.10),
         ("fresh", 0.68, 0.10, 0.10),
         ("final", 0.65, 0.03, 0.08),
+        ("f-tune", 0.74, 0.05, 0.03),
+        ("f-sealed", 0.66, 0.03, 0.08),
     ],
 )
 def test_blind_matching_bars(
@@ -86,6 +117,9 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "crisis-fresh.txt",
         "safety-final.txt",
         "matching-final.txt",
+        "safety-f-sealed.txt",
+        "matching-f-sealed.txt",
+        "crisis-g.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
@@ -108,6 +142,8 @@ def test_no_labelled_question_is_a_knowledge_phrasing(engine: Engine) -> None:
         "blind-match-sealed.yaml",
         "blind-match-fresh.yaml",
         "blind-match-final.yaml",
+        "blind-match-f-tune.yaml",
+        "blind-match-f-sealed.yaml",
     )
     for name in names:
         for item in read_labelled(Path(DATA / name))[0]:
