@@ -131,3 +131,24 @@ def test_a_disc_or_sciatica_gets_the_signpost_never_a_massage_answer(
 ) -> None:
     reply = engine.answer(text)
     assert (reply.kind, reply.entry_id) == ("answer", "sciatica-disc")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i play rugby on saturdays, do sports people use remedial massage",  # not "sports massage"
+        "marathon training is wrecking my lower back, do runners get massages",  # not a career
+    ],
+)
+def test_words_of_a_not_covered_phrase_far_apart_are_not_that_topic(
+    engine: Engine, text: str
+) -> None:
+    reply = engine.answer(text)
+    assert reply.reason != "not-covered", engine.render_plain(reply)
+
+
+@pytest.mark.parametrize(
+    "text", ["is my back pain because of my weight?", "what is it that makes backs go stiff"]
+)
+def test_why_questions_get_the_honest_cause_reply(engine: Engine, text: str) -> None:
+    assert engine.answer(text).reason == "cause"
