@@ -409,3 +409,17 @@ def test_what_only_check_can_reject(knowledge_copy: Path, case: tuple[str, Any])
 @pytest.mark.parametrize("case", BOTH_ACCEPT.values(), ids=BOTH_ACCEPT.keys())
 def test_schema_and_check_both_accept(knowledge_copy: Path, case: tuple[str, Any]) -> None:
     assert _apply(knowledge_copy, case) == (True, True)
+
+
+def test_lint_flags_a_not_covered_phrase_that_is_one_word_without_fillers(
+    knowledge_copy: Path,
+) -> None:
+    path = knowledge_copy / "subjects.yaml"
+    text = path.read_text()
+    assert ", claim it back," in text
+    path.write_text(text.replace(", claim it back,", ", claim it on,"))
+    problems = [p for p in lint(load_knowledge(knowledge_copy)) if "claim it on" in p.message]
+    assert len(problems) == 1 and problems[0].severity == "warning"
+    assert "just 'claim'" in problems[0].message
+    lines = path.read_text().splitlines()
+    assert "claim it on" in lines[problems[0].line - 1]

@@ -1,4 +1,5 @@
-"""Warnings for maintainers: phrasings that collide, and answers too long for one message.
+"""Warnings for maintainers: phrasings that collide, answers too long for one message, and
+not-covered phrases that shrink to one word once filler words are dropped.
 
 Run by `run_bot.py check` (warnings; `--strict` makes them errors).
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from bot.answering.engine import Engine
-from bot.answering.knowledge import Knowledge
+from bot.answering.knowledge import SUBJECTS_FILE, Knowledge
+from bot.answering.phrases import phrase_tokens
 from bot.answering.yamlsource import Problem
 
 NEAR_DUPLICATE = 90.0
@@ -48,6 +50,7 @@ def lint(knowledge: Knowledge) -> list[Problem]:
                 )
             )
     problems.extend(leave_one_out(knowledge, engine))
+    problems.extend(shrunk_phrases(knowledge))
     for entry in knowledge.entries:
         reply = engine.entry_reply(entry.id)
         assert reply is not None
@@ -75,6 +78,28 @@ def leave_one_out(knowledge: Knowledge, engine: Engine | None = None) -> list[Pr
                         f"leave-one-out: {phrasing!r} matches '{ranked[0].entry_id}' "
                         f"({ranked[0].score:.0f}) before its own entry '{entry.id}'; reword it "
                         "or make the entries more distinct",
+                    )
+                )
+    return problems
+
+
+def shrunk_phrases(knowledge: Knowledge) -> list[Problem]:
+    """A not-covered phrase of several words that is one word once the filler words ("to",
+    "be", "a", "it"...) are dropped: "training to be" would refuse "marathon training"."""
+    path = knowledge.directory / SUBJECTS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    problems = []
+    for topic in knowledge.not_covered:
+        for phrase in topic.phrases:
+            tokens = phrase_tokens(phrase, knowledge.fillers["phrases"])
+            if len(tokens) == 1 and len(phrase.split()) > 1:
+                line = next((n for n, text in enumerate(lines, 1) if phrase in text), 1)
+                problems.append(
+                    _warn(
+                        str(path),
+                        line,
+                        f"not-covered phrase {phrase!r} is just {tokens[0]!r} once filler words "
+                        "are dropped, so any message with that word is refused; add a word",
                     )
                 )
     return problems
