@@ -240,8 +240,18 @@ def test_low_mood_adds_the_check_in_line_to_the_reply(engine: Engine, text: str)
     assert rendered.index("116 123") < rendered.index("not medical advice")
 
 
-def test_an_ordinary_question_gets_no_check_in_line(engine: Engine) -> None:
-    reply = engine.answer("my back is stiff after gardening, would a massage help")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my back is stiff after gardening, would a massage help",
+        "what's the point of the oil, can't they do it dry",  # "what's the point" of a thing
+        "think i've got a trapped nerve in my lower back",
+        "if they only do my back will the rest of me relax too",  # "my ... will"
+        "how deep do they go? i have a really low pain threshold",
+    ],
+)
+def test_an_ordinary_question_gets_no_check_in_line(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
     assert "check-in" not in reply.advice
     assert "116 123" not in engine.render_plain(reply)
 
@@ -255,3 +265,10 @@ def test_check_refuses_a_flag_naming_an_unknown_card(tmp_path: Path) -> None:
     knowledge, problems = check_knowledge(directory)
     assert knowledge is None
     assert any("chek-in" in p.message for p in problems), problems
+
+
+def test_low_mood_without_a_question_about_massage_gets_no_entry(engine: Engine) -> None:
+    """Despair is not a question for an entry: the check-in, not "Massage with exercise"."""
+    reply = engine.answer("honestly ive had enough of all of it, nothing helps")
+    assert reply.kind == "fallback" and reply.entry_id is None
+    assert reply.advice == ("check-in",)

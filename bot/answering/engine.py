@@ -203,12 +203,15 @@ class Engine:
             return self._urgent(question, finding), []
         if language != "en":
             return self._english_only(question, language), []
-        reply, ranked = self._reply(question, previous)
+        low_mood = finding is not None and any(f.flag.card == "check-in" for f in finding.advice)
+        reply, ranked = self._reply(question, previous, low_mood)
         if finding is not None and finding.advice and reply.kind != "smalltalk":
             reply = self._with_advice(reply, finding.advice)
         return reply, ranked
 
-    def _reply(self, question: str, previous: str | None) -> tuple[Reply, list[Scored]]:
+    def _reply(
+        self, question: str, previous: str | None, low_mood: bool = False
+    ) -> tuple[Reply, list[Scored]]:
         prepared = self._matcher.normaliser.prepare(question)
         if not prepared.words:
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),)), []
@@ -221,6 +224,10 @@ class Engine:
             return self._fallback(question, text, "not-covered"), []
         if subject.cause:
             return self._fallback(question, self.knowledge.text("cause"), "cause"), []
+        if low_mood and not (subject.massage or subject.back):
+            # "I've had enough of all of it, nothing helps": not a question for an entry; the
+            # check-in line is the reply that matters.
+            return self._fallback(question, self.knowledge.text("fallback"), "no-match"), []
         ranked = self._rank(prepared, subject)
         if subject.first is not None:
             score = next((s.score for s in ranked if s.entry_id == subject.first), 100.0)
