@@ -47,6 +47,9 @@ EMERGENCY = [
     "I'm pregnant and getting tightenings every 5 minutes with backache",
     "fell off the roof while cleaning gutters, back is agony",
     "my husband says his bits have gone numb",  # someone else's symptoms still escalate
+    # A trigger word that is also part of the symptom ("stopped") is not context:
+    "groin numb and pee stopped",
+    "numb bum and my poo has stopped",
 ]
 SAME_DAY = [
     "back pain with a fever",
@@ -272,3 +275,9 @@ def test_low_mood_without_a_question_about_massage_gets_no_entry(engine: Engine)
     reply = engine.answer("honestly ive had enough of all of it, nothing helps")
     assert reply.kind == "fallback" and reply.entry_id is None
     assert reply.advice == ("check-in",)
+
+
+def test_a_trigger_inside_a_symptom_in_another_language_is_not_context(engine: Engine) -> None:
+    """German "hab ich keine" (a negation) overlaps "keine Kontrolle" (loss of control)."""
+    reply = engine.answer("Über meine Blase hab ich keine Kontrolle mehr")
+    assert (reply.kind, reply.tier, reply.language) == ("urgent", "emergency", "de")

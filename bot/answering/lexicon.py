@@ -311,20 +311,23 @@ class Context:
                 for i in range(occ.start, occ.end + 1):
                     taken[i] = True
 
-        def inside_a_concept(t: Occurrence) -> bool:
-            """Part of a longer concept term ("not" in "can not pee"); a term that is exactly
-            the trigger ("on purpose") leaves it a trigger."""
-            return any(
-                c.start <= t.start and t.end <= c.end and c.end - c.start > t.end - t.start
-                for c in concepts
-            )
+        def in_a_concept(t: Occurrence) -> bool:
+            """A trigger that overlaps a concept term is part of the symptom ("not" in "can
+            not pee", "stopped" in "pee stopped"), not context. One exception: an `intended`
+            trigger that is exactly a concept term ("lost weight on purpose" while "on
+            purpose" is also a self-harm sign) stays a trigger; `intended` only cancels the
+            flags that ask for it."""
+            overlapping = [c for c in concepts if c.start <= t.end and t.start <= c.end]
+            if t.name.endswith(":intended"):
+                return any((c.start, c.end) != (t.start, t.end) for c in overlapping)
+            return bool(overlapping)
 
         live = [
             t
             for t in triggers
             if t.name != "pseudo"
             and not any(taken[i] for i in range(t.start, t.end + 1))
-            and not inside_a_concept(t)
+            and not in_a_concept(t)
         ]
         clause = tokens.clause
         result: dict[Occurrence, frozenset[str]] = {}
