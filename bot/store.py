@@ -237,6 +237,8 @@ class Recorder:
         self.since_start[reply.kind] += 1
         if self.store is None or not reply.question.strip():
             return None
+        if "check-in" in reply.advice:
+            return None  # words of low mood are never kept, as crisis messages never are
         if reply.kind == "fallback":
             return await self.run(
                 lambda s: s.record(

@@ -152,3 +152,24 @@ def test_words_of_a_not_covered_phrase_far_apart_are_not_that_topic(
 )
 def test_why_questions_get_the_honest_cause_reply(engine: Engine, text: str) -> None:
     assert engine.answer(text).reason == "cause"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no sciatica, just a stiff lower back, will massage help",
+        "my physio ruled out a trapped nerve, can i get a massage for my back",
+    ],
+)
+def test_a_ruled_out_disc_or_sciatica_does_not_get_the_signpost(engine: Engine, text: str) -> None:
+    assert engine.answer(text).entry_id != "sciatica-disc"
+
+
+@pytest.mark.parametrize(
+    "text", ["will a neck massage hurt?", "massage for my knee, will it hurt?"]
+)
+def test_will_the_massage_hurt_is_not_pain_in_that_part_of_the_body(
+    engine: Engine, text: str
+) -> None:
+    reply = engine.answer(text)
+    assert (reply.kind, reply.entry_id) == ("answer", "pressure-intensity")

@@ -281,3 +281,15 @@ def test_a_trigger_inside_a_symptom_in_another_language_is_not_context(engine: E
     """German "hab ich keine" (a negation) overlaps "keine Kontrolle" (loss of control)."""
     reply = engine.answer("Über meine Blase hab ich keine Kontrolle mehr")
     assert (reply.kind, reply.tier, reply.language) == ("urgent", "emergency", "de")
+
+
+def test_check_refuses_a_card_line_on_a_flag_that_shows_a_card(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "safety.yaml"
+    text = path.read_text()
+    old = "  - id: suicidal-thoughts\n    tier: crisis\n"
+    assert old in text
+    path.write_text(text.replace(old, old + "    card: check-in\n"))
+    knowledge, problems = check_knowledge(directory)
+    assert knowledge is None
+    assert any("only an advice flag has a card line" in p.message for p in problems), problems

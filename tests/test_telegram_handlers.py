@@ -116,6 +116,16 @@ async def test_clarify_choice_is_shown_and_recorded(bot: Any, engine: Engine, st
     assert (chosen.entry_id, chosen.parent) == (chosen_id, clarify.id)
 
 
+async def test_a_message_of_low_mood_is_answered_with_the_helplines_and_never_recorded(
+    bot: Any, store: Store
+) -> None:
+    app, api = bot
+    await feed(app, api, "message", api.message(4242, "honestly ive had enough of all of it"))
+    sent = api.sent("sendMessage")
+    assert sent and "116 123" in sent[-1]["text"]
+    assert store.events() == []
+
+
 async def test_fallback_and_feedback_are_recorded_without_user_ids(bot: Any, store: Store) -> None:
     app, api = bot
     await feed(app, api, "message", api.message(31337, "how do I cook pasta al dente"))

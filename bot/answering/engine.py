@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
-from bot.answering.kinds import Decision, FallbackReason, PartStyle
+from bot.answering.kinds import AdviceCard, Decision, FallbackReason, PartStyle
 from bot.answering.knowledge import Entry, Knowledge
 from bot.answering.language import detect_all
 from bot.answering.matching import MatchConfig, Matcher, Scored
@@ -227,10 +227,10 @@ class Engine:
         if low_mood and not (subject.massage or subject.back):
             # "I've had enough of all of it, nothing helps": not a question for an entry; the
             # check-in line is the reply that matters.
-            return self._fallback(question, self.knowledge.text("fallback"), "no-match"), []
-        ranked = self._rank(prepared, subject)
+            return self._fallback(question, self.knowledge.text("fallback"), "low-mood"), []
+        ranked = [s for s in self._rank(prepared, subject) if s.entry_id not in subject.ruled_out]
         if subject.first is not None:
-            score = next((s.score for s in ranked if s.entry_id == subject.first), 100.0)
+            score = next((s.score for s in ranked if s.entry_id == subject.first), 0.0)
             first = [Scored(subject.first, max(score, self.config.answer_score))]
             ranked = first + [s for s in ranked if s.entry_id != subject.first]
             return self._from_match(question, "answer", ranked, subject), ranked
@@ -387,7 +387,7 @@ class Engine:
         """Each advice card's line once, after the answer ("see a doctor if one leg...", the
         check-in for low mood); never instead of it."""
         cards = self.knowledge.safety.languages["en"].cards
-        lines: dict[str, Part] = {}
+        lines: dict[AdviceCard, Part] = {}
         for found in advice:
             card = found.flag.card
             if card not in lines:

@@ -17,7 +17,7 @@ REPLY_KINDS: tuple[ReplyKind, ...] = get_args(ReplyKind)
 PartStyle = Literal["heading", "text", "quote", "caution", "choice"]
 
 # Why a fallback did not answer.
-FallbackReason = Literal["not-covered", "cause", "other-body", "no-match", "language"]
+FallbackReason = Literal["not-covered", "cause", "other-body", "no-match", "language", "low-mood"]
 
 # What the matcher decides from a ranking (bot/answering/matching.py).
 Decision = Literal["answer", "clarify", "fallback"]
@@ -26,6 +26,10 @@ Decision = Literal["answer", "clarify", "fallback"]
 CardTier = Literal["crisis", "emergency", "same-day"]
 CARD_TIERS: tuple[CardTier, ...] = get_args(CardTier)
 Tier = Literal[CardTier, "advice"]
+# The line an advice flag adds to a reply: "see a doctor if one leg doesn't settle", or the
+# check-in with the helplines for low mood.
+AdviceCard = Literal["advice", "check-in"]
+ADVICE_CARDS: tuple[AdviceCard, ...] = get_args(AdviceCard)
 # A labelled safety message's expected tier, or what a reply got: a card tier or "none".
 SafetyLabel = Literal[CardTier, "none"]
 

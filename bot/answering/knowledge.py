@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from bot.answering.kinds import ADVICE_CARDS
 from bot.answering.lexicon import ContextRules
 from bot.answering.safety import (
     CARD_TIERS,
@@ -697,7 +698,16 @@ def _safety(
             source=f["source"].strip(),
             card=f.get("card", "advice"),
         )
-        if flag.card not in raw["tiers"]:
+        if "card" in f and flag.tier != "advice":
+            problems.append(
+                Problem(
+                    display,
+                    doc.line(("flags", i, "card")),
+                    f"flag '{flag.id}': only an advice flag has a card line; a {flag.tier} "
+                    "flag shows its tier's card",
+                )
+            )
+        elif flag.card not in ADVICE_CARDS or flag.card not in raw["tiers"]:
             problems.append(
                 Problem(display, doc.line(("flags", i, "card")), f"no card '{flag.card}' in tiers")
             )

@@ -13,7 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.kinds import REPLY_KINDS, CardTier, FallbackReason, PartStyle, ReplyKind
+from bot.answering.kinds import (
+    REPLY_KINDS,
+    AdviceCard,
+    CardTier,
+    FallbackReason,
+    PartStyle,
+    ReplyKind,
+)
 from bot.answering.knowledge import Knowledge
 
 TELEGRAM_LIMIT = 4096
@@ -46,7 +53,7 @@ class Reply:
     tier: CardTier | None = None  # urgent cards only
     language: str = "en"  # the language the reply is written in
     reason: FallbackReason | None = None  # fallbacks only
-    advice: tuple[str, ...] = ()  # the advice lines added to it: "advice", "check-in"
+    advice: tuple[AdviceCard, ...] = ()  # the advice lines added to it: "advice", "check-in"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

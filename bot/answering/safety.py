@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from bot.answering.kinds import (
     CARD_TIERS as CARD_TIERS,  # most serious first; bot/answering/knowledge.py uses it
 )
-from bot.answering.kinds import CONTEXT_KINDS, CardTier, ContextKind, Tier
+from bot.answering.kinds import CONTEXT_KINDS, AdviceCard, CardTier, ContextKind, Tier
 from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
 
 ADVICE: Tier = "advice"
@@ -40,7 +40,7 @@ class Flag:
     when: tuple[tuple[str, ...], ...]  # alternatives, each concepts that occur together
     also: tuple[str, ...] = ()  # concepts that must occur somewhere in the message too
     window: int = DEFAULT_WINDOW
-    card: str = ADVICE  # an advice flag's card: "advice", or "check-in" for low mood
+    card: AdviceCard = "advice"  # an advice flag's line: "advice", or "check-in" for low mood
     cancelled_by: frozenset[ContextKind] = DEFAULT_CANCELLED_BY  # context kinds that drop it
     source: str = ""
 

@@ -18,6 +18,8 @@ from bot.answering.phrases import Message, PhraseSet
 from bot.answering.text import Prepared
 
 PAIN_NEAR_REGION = 3  # words between a part of the body and a pain word ("my knee has been sore")
+ABOUT_THE_MASSAGE = frozenset({"it", "this", "that"})  # "will it hurt": the massage, not the knee
+NEGATIONS = frozenset({"no", "not", "never", "without", "ruled", "nothing"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Subject:
     massage: bool  # names massage (a `context` word)
     region_hurts: bool  # a pain word next to the other part of the body ("my knee hurts")
     first: str | None  # an entry that answers outright (`answers_first`: "slipped disc")
+    ruled_out: frozenset[str]  # such entries whose words are negated ("no sciatica")
     tokens: Tokens  # the corrected words, for the per-entry checks
 
     @property
@@ -99,7 +102,15 @@ class SubjectCheck:
         if regions:
             first = min(regions, key=lambda o: o.start)
             other = tokens.quote(first.start, first.end)  # "tennis elbow", not "tennis"
-        pains = [o.start for o in self._pain.find(tokens, correct=False)]
+        # A pain word about the massage ("will it hurt", "does the massage hurt") is not pain
+        # in that part of the body.
+        massage_at = set(found.get("context", ()))
+        pains = [
+            o.start
+            for o in self._pain.find(tokens, correct=False)
+            if not (massage_at & {o.start - 1, o.start - 2, o.start - 3})
+            and tokens.words[max(0, o.start - 1)] not in ABOUT_THE_MASSAGE
+        ]
         region_hurts = any(
             -PAIN_NEAR_REGION <= at - r.start <= PAIN_NEAR_REGION + r.end - r.start
             for r in regions
@@ -108,7 +119,13 @@ class SubjectCheck:
         for occ in self._cause.find(tokens, correct=False):
             found.setdefault(occ.name, []).append(occ.start)
         topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
-        named = {occ.name for occ in self._first.find(tokens, correct=False)}
+        # "no sciatica, just a stiff back" or "the physio ruled out a trapped nerve": the
+        # signpost is ruled out, not the answer.
+        named: set[str] = set()
+        ruled_out: set[str] = set()
+        for occ in self._first.find(tokens, correct=False):
+            negated = NEGATIONS & set(tokens.words[max(0, occ.start - 3) : occ.start])
+            (ruled_out if negated else named).add(occ.name)
         answers = next((e for e in self._first_order if e in named), None)
         return Subject(
             back="back" in found,
@@ -120,5 +137,6 @@ class SubjectCheck:
             massage="context" in found,
             region_hurts=region_hurts,
             first=answers,
+            ruled_out=frozenset(ruled_out - named),
             tokens=tokens,
         )

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 from bot.answering.engine import Engine
 from bot.answering.knowledge import SUBJECTS_FILE, Knowledge
 from bot.answering.phrases import phrase_tokens
-from bot.answering.yamlsource import Problem
+from bot.answering.yamlsource import Problem, read_yaml
 
 NEAR_DUPLICATE = 90.0
 
@@ -85,21 +85,24 @@ def leave_one_out(knowledge: Knowledge, engine: Engine | None = None) -> list[Pr
 
 def shrunk_phrases(knowledge: Knowledge) -> list[Problem]:
     """A not-covered phrase of several words that is one word once the filler words ("to",
-    "be", "a", "it"...) are dropped: "training to be" would refuse "marathon training"."""
+    "be", "a", "it"...) are dropped ("training to be" would refuse "marathon training"), or
+    none at all (it is silently never found)."""
     path = knowledge.directory / SUBJECTS_FILE
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    doc, _ = read_yaml(path, str(path))
     problems = []
-    for topic in knowledge.not_covered:
-        for phrase in topic.phrases:
+    for i, topic in enumerate(knowledge.not_covered):
+        for j, phrase in enumerate(topic.phrases):
             tokens = phrase_tokens(phrase, knowledge.fillers["phrases"])
-            if len(tokens) == 1 and len(phrase.split()) > 1:
-                line = next((n for n, text in enumerate(lines, 1) if phrase in text), 1)
-                problems.append(
-                    _warn(
-                        str(path),
-                        line,
-                        f"not-covered phrase {phrase!r} is just {tokens[0]!r} once filler words "
-                        "are dropped, so any message with that word is refused; add a word",
-                    )
+            if len(tokens) > 1 or (len(tokens) == 1 and len(phrase.split()) == 1):
+                continue
+            said = f"just {tokens[0]!r}" if tokens else "nothing"
+            line = doc.line(("not_covered", i, "phrases", j)) if doc is not None else 1
+            problems.append(
+                _warn(
+                    str(path),
+                    line,
+                    f"not-covered phrase {phrase!r} is {said} once filler words are dropped, "
+                    "so it matches too much or never; add a word",
                 )
+            )
     return problems
