@@ -293,3 +293,9 @@ def test_check_refuses_a_card_line_on_a_flag_that_shows_a_card(tmp_path: Path) -
     knowledge, problems = check_knowledge(directory)
     assert knowledge is None
     assert any("only an advice flag has a card line" in p.message for p in problems), problems
+
+
+def test_low_mood_words_do_not_cost_the_rest_of_the_question(engine: Engine) -> None:
+    reply = engine.answer("feeling low lately, do I need to undress for a session?")
+    assert reply.kind in ("answer", "clarify") and reply.advice == ("check-in",)
+    assert reply.question.startswith("feeling low lately")

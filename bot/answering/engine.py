@@ -12,6 +12,7 @@ Order matters, and is the order of `Engine.answer`:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -203,8 +204,18 @@ class Engine:
             return self._urgent(question, finding), []
         if language != "en":
             return self._english_only(question, language), []
-        low_mood = finding is not None and any(f.flag.card == "check-in" for f in finding.advice)
-        reply, ranked = self._reply(question, previous, low_mood)
+        low = [f for f in finding.advice if f.flag.card == "check-in"] if finding else []
+        reply, ranked = self._reply(question, previous, bool(low))
+        if low and reply.reason in ("no-match", "low-mood"):
+            # The words of low mood are answered by the check-in line; what else the message
+            # asks is matched on its own ("feeling low lately, do I need to undress?").
+            rest = question
+            for found in low:
+                rest = re.sub(re.escape(found.quote), " ", rest, count=1, flags=re.IGNORECASE)
+            if rest != question:
+                retried, again = self._reply(rest, previous, True)
+                if retried.kind in ("answer", "clarify"):
+                    reply, ranked = replace(retried, question=question), again
         if finding is not None and finding.advice and reply.kind != "smalltalk":
             reply = self._with_advice(reply, finding.advice)
         return reply, ranked
