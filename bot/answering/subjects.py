@@ -107,7 +107,7 @@ class SubjectCheck:
         massage_at = set(found.get("context", ()))
         pains = [
             o.start
-            for o in self._pain.find(tokens, correct=False)
+            for o in (self._pain.find(tokens, correct=False) if regions else ())
             if not (massage_at & {o.start - 1, o.start - 2, o.start - 3})
             and tokens.words[max(0, o.start - 1)] not in ABOUT_THE_MASSAGE
         ]
