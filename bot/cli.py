@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the knowledge YAML (file:line per problem)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
+    sub.add_parser(
+        "train",
+        help="retrain the crisis signal from crisis-examples.yaml and asked.yaml",
+    )
+
     ev = sub.add_parser("eval", help="score labelled question files")
     ev.add_argument("file", type=Path, nargs="+")
     ev.add_argument(
@@ -157,6 +162,8 @@ def main(
 
     if command == "check":
         return _check(directory, args.strict, out)
+    if command == "train":  # works while the model is missing or stale
+        return _train(directory, out, err)
     if command == "bench":
         return _bench(directory, args.sizes, args.questions, out, err)
     if command == "run":
@@ -193,6 +200,35 @@ def _ask(engine: Engine, question: str, as_json: bool, stdin: TextIO, out: TextI
             if question == "-":
                 out.write("\n")
         out.flush()
+    return 0
+
+
+def _train(directory: Path, out: TextIO, err: TextIO) -> int:
+    from bot.answering.knowledge import SAFETY_FILE, read_training_pairs
+    from bot.answering.signal import train
+    from bot.answering.yamlsource import read_yaml
+
+    safety = read_yaml(directory / SAFETY_FILE, str(directory / SAFETY_FILE))[0]
+    signal = safety.value.get("signal") if safety is not None else None
+    if not isinstance(signal, dict) or not isinstance(signal.get("model"), str):
+        print(f"{PROG}: {directory / SAFETY_FILE} names no crisis model (signal: model:)", file=err)
+        return 1
+    pairs = read_training_pairs(directory)
+    crisis = sum(1 for _, is_crisis in pairs if is_crisis)
+    if not crisis or crisis == len(pairs):
+        print(
+            f"{PROG}: training needs crisis and other examples ({crisis} of {len(pairs)})",
+            file=err,
+        )
+        return 1
+    model = train(pairs)
+    path = directory / signal["model"]
+    path.write_text(model.to_json(), encoding="utf-8")
+    print(
+        f"trained on {len(pairs)} messages ({crisis} crisis): {len(model.weights)} weights "
+        f"written to {path}",
+        file=out,
+    )
     return 0
 
 

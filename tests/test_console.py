@@ -15,7 +15,7 @@ from tests.conftest import KNOWLEDGE_DIR
 
 # What someone with a bad back might type, in order (the last is a follow-up).
 IN_PAIN = [
-    "my back is killing me",
+    "just hurt my back lifting a box and it is killing me",
     "can massage help",
     "/help",
     "/privacy",
@@ -99,9 +99,9 @@ def test_related_topics_come_before_the_disclaimer_and_a_number_reads_one(
 
 
 def test_a_title_reads_its_topic(engine: Engine) -> None:
-    # Typed as a question, this title alone is not matched; picked from a list it is read.
-    assert engine.answer("when to see a doctor").kind == "fallback"
-    output = session(engine, ["my back is killing me", "When to see a doctor?"])
+    # Typed as a question, this title alone is not answered; picked from a list it is read.
+    assert engine.answer("when to see a doctor").kind in ("fallback", "clarify")
+    output = session(engine, [IN_PAIN[0], "When to see a doctor?"])
     assert "1. When to see a doctor" in replies(output)[1]
     assert replies(output)[2].startswith("When to see a doctor")
 

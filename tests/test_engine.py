@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answering.engine import Engine
+from bot.answering.matching import Scored
 from bot.telegram.handlers import keyboard
 from tests.replycheck import check
 
@@ -171,5 +172,53 @@ def test_a_ruled_out_disc_or_sciatica_does_not_get_the_signpost(engine: Engine, 
 def test_will_the_massage_hurt_is_not_pain_in_that_part_of_the_body(
     engine: Engine, text: str
 ) -> None:
-    reply = engine.answer(text)
-    assert (reply.kind, reply.entry_id) == ("answer", "pressure-intensity")
+    subject = engine.subject(text)
+    assert subject.other_region is not None and subject.massage
+    assert not subject.region_hurts  # so a whole-body entry may answer, if it leads
+    assert engine.subject("my knee hurts, would a massage help?").region_hurts
+
+
+
+@pytest.mark.parametrize(
+    "text", ["thank u so much that helped", "Good morning! How are you today?", "ok thanks"]
+)
+def test_smalltalk_with_filler_words_in_its_phrases(engine: Engine, text: str) -> None:
+    # "so" and "today" are filler words: dropped from what was said and from the phrases alike.
+    assert engine.answer(text).kind == "smalltalk"
+
+
+def test_a_lone_weak_candidate_falls_back_instead_of_being_answered(engine: Engine) -> None:
+    lone = engine.config.lone_answer_score
+    assert lone > engine.config.clarify_score
+    assert engine.decide([Scored("techniques", lone - 1)]) == "fallback"
+    assert engine.decide([Scored("techniques", lone)]) == "answer"
+    # Two close candidates are still offered as a choice.
+    two = [Scored("techniques", lone - 1), Scored("pressure-intensity", lone - 2)]
+    assert engine.decide(two) == "clarify"
+
+
+@pytest.mark.parametrize(
+    ("text", "fresh_injury"),
+    [
+        ("tweaked my back this morning, is a massage today a good idea", True),
+        ("my back is killing me, would a massage help at all", False),
+        ("how do i deal with a pulled muscle", False),  # no back word
+    ],
+)
+def test_the_new_injury_signpost_needs_the_back_and_a_new_injury(
+    engine: Engine, text: str, fresh_injury: bool
+) -> None:
+    assert (engine.answer(text).entry_id == "just-hurt-back") is fresh_injury
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Many thanks for your patience with an old man.", "smalltalk"),
+        ("bye, going to bed now", "smalltalk"),
+        ("thanks, does it hurt?", "answer"),  # a question after the thanks is answered
+        ("thanks, my back still hurts after the massage", "answer"),  # it names the back
+    ],
+)
+def test_thanks_or_goodbye_followed_by_chatter(engine: Engine, text: str, kind: str) -> None:
+    assert engine.answer(text).kind == kind

@@ -271,10 +271,13 @@ def test_check_refuses_a_flag_naming_an_unknown_card(tmp_path: Path) -> None:
 
 
 def test_low_mood_without_a_question_about_massage_gets_no_entry(engine: Engine) -> None:
-    """Despair is not a question for an entry: the check-in, not "Massage with exercise"."""
-    reply = engine.answer("honestly ive had enough of all of it, nothing helps")
+    """Low mood is not a question for an entry: the check-in, not "Massage with exercise".
+    ("honestly ive had enough of all of it, nothing helps" now gets the crisis card: the
+    crisis signal reads it as giving up.)"""
+    reply = engine.answer("been feeling so low lately, everything is a struggle")
     assert reply.kind == "fallback" and reply.entry_id is None
     assert reply.advice == ("check-in",)
+    assert engine.answer("honestly ive had enough of all of it, nothing helps").tier == "crisis"
 
 
 def test_a_trigger_inside_a_symptom_in_another_language_is_not_context(engine: Engine) -> None:

@@ -31,6 +31,7 @@ from bot.answering.text import Prepared, words
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
 SMALLTALK_MAX_WORDS = 8
 SMALLTALK_SCORE = 85.0
+CLOSING_INTENTS = frozenset({"thanks", "bye"})  # smalltalk that may be followed by chatter
 
 
 class Smalltalk:
@@ -38,14 +39,26 @@ class Smalltalk:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self._filler = knowledge.fillers["smalltalk"]
+        # Phrases lose the filler words too, as what was said does ("thank you so much").
         self._intents = [
-            (intent, [" ".join(words(p)) for p in intent.phrases]) for intent in knowledge.smalltalk
+            (intent, [self._without_fillers(p) for p in intent.phrases])
+            for intent in knowledge.smalltalk
         ]
 
-    def reply_for(self, said_words: tuple[str, ...]) -> str | None:
+    def _without_fillers(self, phrase: str) -> str:
+        return " ".join(w for w in words(phrase) if w not in self._filler)
+
+    def reply_for(
+        self, said_words: tuple[str, ...], text: str = "", topical: bool = True
+    ) -> str | None:
+        """The smalltalk reply, if the message is smalltalk. `topical`: it names the back,
+        massage or a part of the body (then thanks followed by more is not just thanks)."""
         said = [w for w in said_words if w not in self._filler]
         if not said or len(said) > 2 * SMALLTALK_MAX_WORDS:
             return None
+        closing = self._closing(said) if "?" not in text and not topical else None
+        if closing is not None:  # "many thanks for your patience with an old man."
+            return closing
         if len(said) > SMALLTALK_MAX_WORDS:
             return self._covered(said)
         cleaned = " ".join(said)
@@ -56,6 +69,18 @@ class Smalltalk:
                 if score >= best_score:
                     best, best_score = intent.reply, score
         return best or self._covered(said)
+
+    def _closing(self, said: list[str]) -> str | None:
+        """A message that opens with thanks or a goodbye, asks nothing (no question mark) and
+        names nothing the bot knows about is that thanks or goodbye, whatever follows it."""
+        for intent, phrases in self._intents:
+            if intent.id not in CLOSING_INTENTS:
+                continue
+            for phrase in phrases:
+                size = phrase.count(" ") + 1
+                if phrase and " ".join(said[:size]) == phrase:
+                    return intent.reply
+        return None
 
     def _covered(self, said: list[str]) -> str | None:
         """"cheers, bye": a message made wholly of smalltalk phrases, one after another, gets
@@ -154,6 +179,11 @@ class Engine:
         (the closest entries, not the reply: `answer` gives that)."""
         return self._matcher.rank(text)
 
+    def subject(self, text: str) -> Subject:
+        """What a message is about (subjects.yaml): the back, another part of the body, a
+        cause question, a topic not covered..."""
+        return self.subjects.check(self._matcher.normaliser.prepare(text))
+
     def decide(self, ranked: Sequence[Scored]) -> Decision:
         """What a ranking alone would lead to: answer, clarify or fallback."""
         return self._matcher.decide(ranked)
@@ -226,10 +256,11 @@ class Engine:
         prepared = self._matcher.normaliser.prepare(question)
         if not prepared.words:
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),)), []
-        social = self.smalltalk.reply_for(prepared.words)
+        subject = self.subjects.check(prepared)
+        topical = subject.back or subject.massage or subject.other_region is not None
+        social = self.smalltalk.reply_for(prepared.words, question, topical)
         if social is not None:
             return Reply("smalltalk", question, (Part("text", social),)), []
-        subject = self.subjects.check(prepared)
         if subject.not_covered is not None:
             text = self.knowledge.text("not_covered", topic=subject.not_covered)
             return self._fallback(question, text, "not-covered"), []
@@ -289,13 +320,13 @@ class Engine:
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self._matcher.rank(prepared)
+        ranked = [s for s in ranked if self.subjects.names_its_subject(s.entry_id, subject)]
         if subject.elsewhere:
             # Another part of the body: an entry about the whole body may answer, if it is the
-            # best match anyway ("neck pain, will it hurt?"); otherwise none does.
+            # best match anyway ("neck massage, will it hurt?"); otherwise none does.
             if ranked and not self.subjects.whole_body(ranked[0].entry_id, subject):
                 return []
             ranked = [s for s in ranked if self.subjects.whole_body(s.entry_id, subject)]
-        ranked = [s for s in ranked if self.subjects.names_its_subject(s.entry_id, subject)]
         if not subject.in_context:  # general health advice: no massage entry answers it
             ranked = [s for s in ranked if s.entry_id not in self.subjects.needs_context]
         return ranked

@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from bot.answering.safety import (
     CARD_TIERS,
     DEFAULT_CANCELLED_BY,
     Card,
+    CrisisSignal,
     Flag,
     LanguagePack,
     SafetyData,
 )
+from bot.answering.signal import CrisisModel, digest
 from bot.answering.yamlsource import Located, Problem, read_yaml
 
 ARTICLE_FILE = "article.txt"
@@ -36,6 +38,8 @@ TEXTS_FILE = "texts.yaml"
 SAFETY_FILE = "safety.yaml"
 VOCABULARY_FILE = "vocabulary.yaml"
 SUBJECTS_FILE = "subjects.yaml"
+ASKED_FILE = "asked.yaml"
+CRISIS_EXAMPLES_FILE = "crisis-examples.yaml"
 LANGUAGES_DIR = "languages"
 ARTICLE_SOURCE = "article"
 
@@ -59,6 +63,9 @@ class Entry:
     file: str = ""
     line: int = 0
     phrasing_lines: tuple[int, ...] = ()
+    # How other people asked (asked.yaml): matched like phrasings, never shown, never checked
+    # leave-one-out (two people's wordings may well collide).
+    asked: tuple[str, ...] = ()
 
     @property
     def from_article(self) -> bool:
@@ -91,7 +98,8 @@ class Subjects:
     general_advice: tuple[str, ...]  # "how do you relieve ...": not a question about massage
     context: tuple[str, ...]  # massage words that make such a question one about massage
     needs_context: frozenset[str]
-    needs_words: dict[str, tuple[str, ...]]  # entry id -> one of these must be in the question
+    # entry id -> word groups; the question must use one word of each group
+    needs_words: dict[str, tuple[tuple[str, ...], ...]]
     # entry id -> phrases that make it the answer outright ("slipped disc": the signpost, never
     # a massage answer)
     answers_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -111,6 +119,10 @@ class Knowledge:
     article: str
     directory: Path
     warnings: tuple[Problem, ...] = ()
+    # Wordings the bot must not answer with an entry (asked.yaml `not_answered`): label, text.
+    not_answered: tuple[tuple[str, str], ...] = ()
+    # The crisis signal's training messages (crisis-examples.yaml): text, whether crisis.
+    crisis_examples: tuple[tuple[str, bool], ...] = ()
     by_id: dict[str, Entry] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -357,7 +369,11 @@ def check_knowledge(directory: Path) -> tuple[Knowledge | None, list[Problem]]:
     # every entry that names it.
     if documents.complete:
         problems += _check_references(built, documents.files.get(SUBJECTS_FILE))
+        built, found = _attach_asked(built, documents.files.get(ASKED_FILE))
+        problems += found
     safety, found = _check_safety(documents)
+    problems += found
+    safety, found = _attach_signal(directory, documents, safety)
     problems += found
     problems += _check_texts(documents)
     if not built and not problems:
@@ -572,6 +588,32 @@ def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
     return problems
 
 
+def _attach_asked(
+    built: list[_Built], asked: _Document | None
+) -> tuple[list[_Built], list[Problem]]:
+    """Each entry's wordings from asked.yaml; an id there must be an entry."""
+    if asked is None or not asked.valid:
+        return built, []
+    by_id: dict[str, tuple[str, ...]] = {
+        str(k): tuple(str(t).strip() for t in v)
+        for k, v in asked.located.value.get("asked", {}).items()
+    }
+    ids = {item.entry.id for item in built} - {""}
+    problems = [
+        Problem(
+            asked.display,
+            asked.located.line(("asked", entry_id)),
+            f"asked names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
+        )
+        for entry_id in by_id
+        if entry_id not in ids
+    ]
+    return [
+        replace(item, entry=replace(item.entry, asked=by_id.get(item.entry.id, ())))
+        for item in built
+    ], problems
+
+
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
     return f"; did you mean '{close[0]}'?" if close else ""
@@ -584,6 +626,68 @@ def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Proble
         return None, []
     languages = [(d.located, d.display) for d in documents.languages if d.valid]
     return _safety((safety.located, safety.display), languages)
+
+
+def training_pairs(crisis_examples: Any, asked: Any) -> list[tuple[str, bool]]:
+    """What the crisis signal learns from, in a fixed order: the labelled messages of
+    crisis-examples.yaml, then every question of asked.yaml (none of them is a crisis)."""
+    pairs: list[tuple[str, bool]] = []
+    if isinstance(crisis_examples, dict):
+        for item in crisis_examples.get("crisis_examples") or ():
+            if isinstance(item, dict) and isinstance(item.get("text"), str):
+                pairs.append((item["text"].strip(), item.get("expect") == "crisis"))
+    if isinstance(asked, dict):
+        for key in ("asked", "not_answered"):
+            for texts in (asked.get(key) or {}).values():
+                pairs.extend((str(t).strip(), False) for t in texts or ())
+    return pairs
+
+
+def read_training_pairs(directory: Path) -> list[tuple[str, bool]]:
+    """`training_pairs` straight from the files (for `run_bot.py train`, which must work
+    while the model is missing or stale)."""
+    values = []
+    for name in (CRISIS_EXAMPLES_FILE, ASKED_FILE):
+        path = directory / name
+        located = read_yaml(path, str(path))[0] if path.exists() else None
+        values.append(located.value if located is not None else None)
+    return training_pairs(*values)
+
+
+def _attach_signal(
+    directory: Path, documents: _Documents, safety: SafetyData | None
+) -> tuple[SafetyData | None, list[Problem]]:
+    """The crisis signal named in safety.yaml: its model must load, and should have been
+    trained on what crisis-examples.yaml and asked.yaml hold now."""
+    document = documents.files.get(SAFETY_FILE)
+    raw = document.located.value.get("signal") if document is not None else None
+    if safety is None or document is None or not isinstance(raw, dict):
+        return safety, []
+    path = directory / raw["model"]
+    line = document.located.line(("signal", "model"))
+    try:
+        model = CrisisModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = f"crisis model {raw['model']} unusable ({exc}); run `python run_bot.py train`"
+        return safety, [Problem(document.display, line, message)]
+    problems = []
+    pairs = training_pairs(
+        _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE)
+    )
+    if model.digest != digest(pairs):
+        message = (
+            "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
+            "run `python run_bot.py train`"
+        )
+        problems.append(Problem(_display(path), 1, message, "warning"))
+    if raw["check_in_at"] > raw["card_at"]:
+        where = document.located.line(("signal", "check_in_at"))
+        problems.append(Problem(document.display, where, "check_in_at is above card_at"))
+    noticed, source = raw["noticed"].strip(), raw["source"].strip()
+    card = Flag("crisis-signal", "crisis", noticed, (), source=source)
+    check_in = Flag("crisis-signal-check-in", "advice", noticed, (), card="check-in", source=source)
+    signal = CrisisSignal(model, float(raw["card_at"]), float(raw["check_in_at"]), card, check_in)
+    return replace(safety, signal=signal), problems
 
 
 def _check_texts(documents: _Documents) -> list[Problem]:
@@ -641,7 +745,7 @@ def _assemble(
             general_advice=tuple(subjects_doc["general_advice"]),
             context=tuple(subjects_doc["context"]["massage"]),
             needs_context=frozenset(subjects_doc["needs_context"]),
-            needs_words={k: tuple(v) for k, v in subjects_doc["needs_words"].items()},
+            needs_words={k: _groups(v) for k, v in subjects_doc["needs_words"].items()},
             answers_first={
                 k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
             },
@@ -649,7 +753,28 @@ def _assemble(
         article=documents.article or "",
         directory=directory,
         warnings=tuple(p for p in problems if p.severity == "warning"),
+        not_answered=tuple(
+            (str(label), str(text).strip())
+            for label, texts in _value(documents, ASKED_FILE).get("not_answered", {}).items()
+            for text in texts
+        ),
+        crisis_examples=tuple(
+            (str(it["text"]).strip(), it["expect"] == "crisis")
+            for it in _value(documents, CRISIS_EXAMPLES_FILE).get("crisis_examples", [])
+        ),
     )
+
+
+def _groups(value: list[Any]) -> tuple[tuple[str, ...], ...]:
+    """needs_words: one list of words (one group), or a list of lists (every group needed)."""
+    if all(isinstance(v, list) for v in value):
+        return tuple(tuple(group) for group in value)
+    return (tuple(value),)
+
+
+def _value(documents: _Documents, name: str) -> dict[str, Any]:
+    document = documents.files.get(name)
+    return document.located.value if document is not None else {}
 
 
 def _cards(raw: dict[str, Any]) -> dict[str, Card]:

@@ -40,6 +40,10 @@ class MatchConfig:
     answer_gap: float = 4.0  # the best must beat the runner-up by this much to answer outright
     clarify_score: float = 40.0  # between this and an answer, offer choices
     clarify_window: float = 12.0  # choices must be within this of the best
+    # A single close candidate is answered (a clarify never offers one choice) from this score;
+    # below it, the question falls back.
+    lone_answer_score: float = 44.0
+    own_word: bool = True  # an entry must share a word with its own phrasings or title
     max_suggestions: int = 3
     # A word the knowledge base has never seen weighs this share of the rarest known word.
     unknown_weight: float = 0.3
@@ -89,9 +93,11 @@ class Matcher:
     ) -> None:
         self.entries = tuple(entries)
         self.config = config = config or MatchConfig()
-        # Words of every phrasing and title, split once and reused below.
+        # Words of every phrasing, the title and the asked wordings, split once; the title
+        # comes right after the phrasings (leave-one-out counts on it).
         split = [
-            [words(text) for text in (*entry.phrasings, entry.title)] for entry in self.entries
+            [words(text) for text in (*entry.phrasings, entry.title, *entry.asked)]
+            for entry in self.entries
         ]
         vocabulary = {w for texts in split for ws in texts for w in ws}
         vocabulary.update(extra_vocabulary)
@@ -101,7 +107,7 @@ class Matcher:
 
         # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
         self._phrasings: list[list[str]] = []
-        self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title)
+        self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title, *asked)
         postings: dict[str, list[tuple[int, float]]] = {}
         for index, texts in enumerate(split):
             normalised = [" ".join(self.normaliser.tokens(ws)) for ws in texts]
@@ -117,6 +123,11 @@ class Matcher:
                 weight = 0.5 + 0.5 * count / len(normalised)
                 postings.setdefault(token, []).append((index, weight))
         self._postings = postings
+        # Each entry's own words (its phrasings and title, not the asked wordings).
+        self._own = [
+            {t for phrase in normalised[: len(entry.phrasings) + 1] for t in phrase.split()}
+            for entry, normalised in zip(self.entries, self._all_phrasings, strict=True)
+        ]
         n = max(len(self.entries), 1)
         self._idf = {
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
@@ -150,6 +161,11 @@ class Matcher:
                 coverage[index] = coverage.get(index, 0.0) + weight * share
         if not coverage:
             return []
+        if config.own_word:
+            # Asked wordings help an entry along, but a question that shares no word with the
+            # entry's own phrasings ("how do I cook pasta", a chef among the askers) is not it.
+            present = set(tokens)
+            coverage = {i: c for i, c in coverage.items() if present & self._own[i]}
         best = sorted(coverage.items(), key=lambda item: item[1], reverse=True)[:limit]
         query = " ".join(tokens)
         scored = []
@@ -215,7 +231,9 @@ class Matcher:
         gap = ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0)
         if ranked[0].score >= config.answer_score and gap >= config.answer_gap:
             return "answer"
-        return "answer" if len(self.suggestions(ranked)) < 2 else "clarify"
+        if len(self.suggestions(ranked)) >= 2:
+            return "clarify"
+        return "answer" if ranked[0].score >= config.lone_answer_score else "fallback"
 
     def suggestions(self, ranked: Sequence[Scored]) -> list[Scored]:
         """The entries worth offering in a clarify reply, best first."""

@@ -22,6 +22,7 @@ from bot.answering.kinds import (
 )
 from bot.answering.kinds import CONTEXT_KINDS, AdviceCard, CardTier, ContextKind, Tier
 from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
+from bot.answering.signal import CrisisModel
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
@@ -69,9 +70,21 @@ class LanguagePack:
 
 
 @dataclass(frozen=True)
+class CrisisSignal:
+    """The learned crisis signal (`bot/answering/signal.py`) and what its scores lead to."""
+
+    model: CrisisModel
+    card_at: float  # at or above: the crisis card
+    check_in_at: float  # at or above (and below card_at): the check-in line
+    card: Flag  # a crisis flag that stands for the model
+    check_in: Flag  # an advice flag with the check-in line
+
+
+@dataclass(frozen=True)
 class SafetyData:
     flags: tuple[Flag, ...]
     languages: Mapping[str, LanguagePack]  # "en" first
+    signal: CrisisSignal | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,8 @@ class SafetyGate:
             correct = code != "en" or language == "en"
             for item in self._find(self._detectors[code], text, correct):
                 found.setdefault(item.flag.id, replace(item, language=code))
+        if language == "en" and (not also or "en" in also):  # the model reads English only
+            found.update(self._signal(text, found))
         if not found:
             return None
         order = {tier: i for i, tier in enumerate(TIERS)}
@@ -133,6 +148,42 @@ class SafetyGate:
         # The card speaks the language of the words that raised the most serious flag.
         spoken = cards[0].language if cards and language == "en" else language
         return SafetyFinding(top, cards, advice, spoken)
+
+    def _signal(self, text: str, found: Mapping[str, Found]) -> dict[str, Found]:
+        """The learned crisis signal, for an English message that raised no card: the crisis
+        card at a high score, the check-in line at a middling one."""
+        signal = self.data.signal
+        if signal is None or any(f.flag.tier != ADVICE for f in found.values()):
+            return {}
+        # Idioms ("can't live with this pain forever", "dying for a massage") may only lower
+        # the score: the model learnt from whole messages, idioms and all.
+        score = min(
+            signal.model.score(text),
+            signal.model.score(self._without_idioms(text)),
+            key=lambda s: s.value,
+        )
+        if score.value >= signal.card_at:
+            return {signal.card.id: Found(signal.card, score.quote)}
+        checked_in = any(f.flag.card == "check-in" for f in found.values())
+        if score.value >= signal.check_in_at and not checked_in:
+            return {signal.check_in.id: Found(signal.check_in, score.quote)}
+        return {}
+
+    def _without_idioms(self, text: str) -> str:
+        """The message with its English idioms left out ("can't live with this pain forever",
+        "dying for a massage"), as the word rules read it."""
+        detector = self._detectors["en"]
+        tokens = Tokens.of(text, detector.context.terminators, True)
+        blank = detector.context.blanks(tokens)
+        if not any(blank):
+            return text
+        kept, at = [], 0
+        for i, (start, end) in enumerate(tokens.spans):
+            if blank[i]:
+                kept.append(tokens.text[at:start])
+                at = end
+        kept.append(tokens.text[at:])
+        return "".join(kept)
 
     def _find(self, detector: _Detector, text: str, correct: bool = True) -> list[Found]:
         tokens = Tokens.of(text, detector.context.terminators, detector.english)

@@ -70,7 +70,7 @@ class Semantic:
         texts: list[str] = []
         owners: list[int] = []
         for index, entry in enumerate(entries):
-            for text in (*entry.phrasings, entry.title):
+            for text in (*entry.phrasings, entry.title, *entry.asked):
                 texts.append(text)
                 owners.append(index)
         self.ids = [e.id for e in entries]

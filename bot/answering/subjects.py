@@ -50,8 +50,8 @@ class SubjectCheck:
             for entry_id, needed in s.any_region.items()
         }
         self._needs_words = {
-            entry_id: Lexicon({"needed": needed}, gap=0)
-            for entry_id, needed in s.needs_words.items()
+            entry_id: [Lexicon({"needed": group}, gap=0) for group in groups]
+            for entry_id, groups in s.needs_words.items()
         }
         self._lexicon = Lexicon(
             {
@@ -86,9 +86,9 @@ class SubjectCheck:
         return bool(needed.find(subject.tokens, correct=False))
 
     def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
-        """Whether the question uses one of the words an entry needs (needs_words)."""
-        needed = self._needs_words.get(entry_id)
-        return needed is None or bool(needed.find(subject.tokens, correct=False))
+        """Whether the question uses one word of each group an entry needs (needs_words)."""
+        groups = self._needs_words.get(entry_id, ())
+        return all(group.find(subject.tokens, correct=False) for group in groups)
 
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".

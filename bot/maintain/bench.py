@@ -99,6 +99,8 @@ class SizeResult:
 def vocabulary(knowledge_dir: Path) -> list[str]:
     words: set[str] = set(EXTRA_WORDS)
     for path in knowledge_dir.glob("*.yaml"):
+        if path.name in ("asked.yaml", "crisis-examples.yaml"):  # users' words, not the base's
+            continue
         words.update(re.findall(r"[a-z]{4,}", path.read_text(encoding="utf-8").casefold()))
     return sorted(words)
 
@@ -171,7 +173,14 @@ def write_knowledge(base: Path, entries: list[dict[str, object]], source: Path) 
     """A knowledge directory: the project's texts, safety and vocabulary, synthetic entries."""
     target = base / f"knowledge-{len(entries)}"
     target.mkdir()
-    for name in ("texts.yaml", "safety.yaml", "vocabulary.yaml", "schema.json", "article.txt"):
+    for name in (
+        "texts.yaml",
+        "safety.yaml",
+        "vocabulary.yaml",
+        "schema.json",
+        "article.txt",
+        "crisis-model.json",
+    ):
         (target / name).write_bytes((source / name).read_bytes())
     # The subject rules, without the entries they name (the synthetic base has other ids).
     subjects = yaml.safe_load((source / "subjects.yaml").read_text("utf-8"))

@@ -1,15 +1,18 @@
-"""Warnings for maintainers: phrasings that collide, answers too long for one message, and
-not-covered phrases that shrink to one word once filler words are dropped.
+"""Warnings for maintainers: phrasings that collide, answers too long for one message,
+not-covered phrases that shrink to one word once filler words are dropped, and questions of
+asked.yaml's `not_answered` that get an entry.
 
 Run by `run_bot.py check` (warnings; `--strict` makes them errors).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rapidfuzz import fuzz, process
 
 from bot.answering.engine import Engine
-from bot.answering.knowledge import SUBJECTS_FILE, Knowledge
+from bot.answering.knowledge import ASKED_FILE, SUBJECTS_FILE, Knowledge
 from bot.answering.phrases import phrase_tokens
 from bot.answering.yamlsource import Problem, read_yaml
 
@@ -49,8 +52,9 @@ def lint(knowledge: Knowledge) -> list[Problem]:
                     f"({entry_a.file}:{entry_a.phrasing_lines[i]})",
                 )
             )
-    problems.extend(leave_one_out(knowledge, engine))
+    problems.extend(leave_one_out(knowledge))
     problems.extend(shrunk_phrases(knowledge))
+    problems.extend(answered_but_should_not_be(knowledge, engine))
     for entry in knowledge.entries:
         reply = engine.entry_reply(entry.id)
         assert reply is not None
@@ -64,9 +68,15 @@ def lint(knowledge: Knowledge) -> list[Problem]:
 
 
 def leave_one_out(knowledge: Knowledge, engine: Engine | None = None) -> list[Problem]:
-    """Each phrasing, held out of its entry, should still be answered by that entry."""
+    """Each phrasing, held out of its entry, should still be answered by that entry.
+
+    Among the phrasings alone: the asked wordings (many people's words, some of them
+    ambiguous) would make a maintainer chase collisions that are not in their phrasings.
+    """
     problems = []
-    engine = engine or Engine(knowledge)
+    if engine is None:
+        plain = tuple(replace(entry, asked=()) for entry in knowledge.entries)
+        engine = Engine(replace(knowledge, entries=plain))
     for k, entry in enumerate(knowledge.entries):
         for i, phrasing in enumerate(entry.phrasings):
             ranked = engine.rank_held_out(k, i)
@@ -105,4 +115,27 @@ def shrunk_phrases(knowledge: Knowledge) -> list[Problem]:
                     "so it matches too much or never; add a word",
                 )
             )
+    return problems
+
+
+def answered_but_should_not_be(knowledge: Knowledge, engine: Engine) -> list[Problem]:
+    """Each question of asked.yaml's `not_answered` (a cause, another body part, a topic not
+    covered, off-topic, smalltalk) that the bot answers with an entry."""
+    path = knowledge.directory / ASKED_FILE
+    doc, _ = read_yaml(path, str(path)) if path.exists() else (None, [])
+    problems = []
+    index: dict[str, int] = {}
+    for label, text in knowledge.not_answered:
+        j = index[label] = index.get(label, -1) + 1
+        reply = engine.answer(text)
+        if reply.kind != "answer":
+            continue
+        line = doc.line(("not_answered", label, j)) if doc is not None else 1
+        problems.append(
+            _warn(
+                str(path),
+                line,
+                f"{text!r} ({label}) is answered with '{reply.entry_id}'; it should not be",
+            )
+        )
     return problems

@@ -1,0 +1,255 @@
+"""The learned crisis signal (bot/answering/signal.py), its place under the crisis flags, and
+the files that feed it and the matcher: crisis-examples.yaml and asked.yaml."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answering.engine import Engine
+from bot.answering.knowledge import (
+    Knowledge,
+    check_knowledge,
+    load_knowledge,
+    read_training_pairs,
+)
+from bot.answering.signal import CrisisModel, digest, features, pieces, train
+from bot.maintain.lint import answered_but_should_not_be, leave_one_out
+from tests.conftest import KNOWLEDGE_DIR
+from tests.test_cli import run_cli
+
+TOY = [
+    ("i do not want to be alive any more", True),
+    ("i want to go to sleep and never wake up", True),
+    ("everyone would be better off if i was gone", True),
+    ("i have been saving my pills to take them all", True),
+    ("i am so tired of this pain", False),
+    ("does massage help a sore back", False),
+    ("my back is killing me after the gym", False),
+    ("how much oil do they use", False),
+]
+
+
+def test_features_are_stemmed_words_pairs_and_triples() -> None:
+    feats = features("Can't sleep, hurting")
+    assert "w sleep" in feats and "w hurt" in feats
+    assert "b not sleep" in feats  # contractions expanded before pairing
+    assert "t not sleep hurt" in feats
+    # Made only of function words: style, not content.
+    assert "b can not" not in feats and "w not" not in feats
+
+
+def test_a_long_message_is_scored_sentence_by_sentence_too() -> None:
+    text = (
+        "My back has been sore for weeks. The gym is closed. Work is busy. I want to sleep and "
+        "never wake up. Oil or not?"
+    )
+    assert pieces(text)[0] == text and len(pieces(text)) == 5
+    assert pieces("Short one. Another.") == ["Short one. Another."]
+    model = train(TOY * 3)
+    whole = model.raw(text)
+    score = model.score(text)
+    assert "I want to sleep and never wake up." in score.quote
+    assert score.value > whole  # the crisis sentence is not diluted by the rest
+
+
+def test_training_learns_and_is_deterministic() -> None:
+    one, two = train(TOY * 3), train(TOY * 3)
+    assert one == two
+    assert one.score("i would rather never wake up").value > 0
+    assert one.score("does massage help my back").value < 0
+    assert one.digest == digest(TOY * 3) != digest(TOY * 2)
+
+
+def test_a_saved_model_scores_like_the_trained_one() -> None:
+    model = train(TOY * 3)
+    again = CrisisModel.from_json(model.to_json())
+    assert again == model
+    with pytest.raises(ValueError, match="version"):
+        CrisisModel.from_json(json.dumps({"version": 99, "weights": {}, "bias": 0, "digest": ""}))
+
+
+def test_the_shipped_model_is_trained_on_the_shipped_examples() -> None:
+    pairs = read_training_pairs(KNOWLEDGE_DIR)
+    assert sum(crisis for _, crisis in pairs) >= 400
+    assert sum(not crisis for _, crisis in pairs) >= 1000
+    model = CrisisModel.load(KNOWLEDGE_DIR / "crisis-model.json")
+    assert model.digest == digest(pairs)
+
+
+def test_retraining_gives_the_shipped_model() -> None:
+    shipped = CrisisModel.load(KNOWLEDGE_DIR / "crisis-model.json")
+    model = train(read_training_pairs(KNOWLEDGE_DIR))
+    assert model.bias == pytest.approx(shipped.bias, abs=1e-5)
+    assert model.weights.keys() == shipped.weights.keys()
+    worst = max(abs(model.weights[f] - shipped.weights[f]) for f in model.weights)
+    assert worst < 1e-4
+
+
+# --- in the safety gate ---------------------------------------------------------------------
+
+# Crisis wordings that no crisis flag's words cover: only the model can catch them.
+UNLISTED = "honestly the pets are rehomed and the paperwork is done, i feel ready now"
+
+
+def test_the_model_catches_what_the_word_rules_miss(knowledge: Knowledge) -> None:
+    without = replace(knowledge, safety=replace(knowledge.safety, signal=None))
+    assert Engine(without).answer(UNLISTED).kind != "urgent"  # the words alone miss it
+    reply = Engine(knowledge).answer(UNLISTED)
+    assert reply.kind == "urgent" and reply.tier == "crisis"
+    finding = knowledge_gate(knowledge).check(UNLISTED)
+    assert finding is not None and finding.found[0].flag.id == "crisis-signal"
+
+
+def knowledge_gate(knowledge: Knowledge):  # type: ignore[no-untyped-def]
+    from bot.answering.safety import SafetyGate
+
+    return SafetyGate(knowledge.safety)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dying for a massage after this week, my back is killing me",
+        "does remedial massage help lower back pain",
+        "i'm so fed up with this back, three weeks now and work is a nightmare",
+    ],
+)
+def test_innocent_messages_get_no_crisis_card(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.tier != "crisis"
+
+
+def test_a_middling_score_adds_the_check_in_line(knowledge: Knowledge) -> None:
+    signal = knowledge.safety.signal
+    assert signal is not None
+    text = "what oil do they use? been feeling pretty flat about everything lately"
+    plain = Engine(knowledge).answer(text)
+    assert plain.kind == "answer" and plain.advice == ()  # no word rule, and a low score
+    score = signal.model.score(text).value
+    # Put the thresholds around this message's score: a check-in, not a card.
+    lowered = replace(signal, check_in_at=score - 0.1, card_at=score + 0.1)
+    engine = Engine(replace(knowledge, safety=replace(knowledge.safety, signal=lowered)))
+    reply = engine.answer(text)
+    assert reply.kind == "answer" and reply.entry_id == plain.entry_id
+    assert reply.advice == ("check-in",)
+    assert "116 123" in engine.render_plain(reply)
+
+
+def test_a_card_from_the_word_rules_is_never_replaced_by_the_model(
+    knowledge: Knowledge,
+) -> None:
+    signal = knowledge.safety.signal
+    assert signal is not None
+    always = replace(signal, card_at=-100.0, check_in_at=-100.0)  # the model says crisis
+    engine = Engine(replace(knowledge, safety=replace(knowledge.safety, signal=always)))
+    assert engine.answer("numb down below and i cant pee, back agony").tier == "emergency"
+    assert engine.answer("¿el masaje ayuda con el dolor de espalda?").tier is None  # English only
+
+
+# --- maintainers -----------------------------------------------------------------------------
+
+
+def _problems(directory: Path) -> list[str]:
+    return [str(p) for p in check_knowledge(directory)[1]]
+
+
+def test_check_warns_when_the_model_is_older_than_its_examples(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "crisis-examples.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["crisis_examples"].append({"text": "a new wording nobody trained on", "expect": "none"})
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    stale = [p for p in _problems(knowledge_copy) if "run `python run_bot.py train`" in p]
+    assert len(stale) == 1 and "warning" in stale[0]
+    code, out, _ = run_cli("--knowledge", str(knowledge_copy), "train")
+    assert code == 0 and "trained on" in out
+    assert not [p for p in _problems(knowledge_copy) if "run_bot.py train" in p]
+
+
+def test_a_missing_model_is_an_error(knowledge_copy: Path) -> None:
+    (knowledge_copy / "crisis-model.json").unlink()
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("crisis model crisis-model.json unusable" in str(p) for p in problems)
+    code, _, _ = run_cli("--knowledge", str(knowledge_copy), "train")  # and train mends it
+    assert code == 0 and check_knowledge(knowledge_copy)[0] is not None
+
+
+def test_thresholds_in_the_wrong_order_are_an_error(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "safety.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"check_in_at: \S+", "check_in_at: 9.5", text), encoding="utf-8")
+    assert any("check_in_at is above card_at" in p for p in _problems(knowledge_copy))
+
+
+def test_a_crisis_example_with_a_wrong_label_is_refused(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "crisis-examples.yaml"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('  - {text: "i feel rough", expect: maybe}\n')
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("crisis-examples.yaml" in str(p) and "maybe" in str(p) for p in problems)
+
+
+# --- asked.yaml --------------------------------------------------------------------------------
+
+
+def test_asked_wordings_are_matched_like_phrasings(knowledge_copy: Path) -> None:
+    question = "zorbing tonight, will the pressure wreck me tomorrow"
+    before = Engine(load_knowledge(knowledge_copy)).answer(question)
+    path = knowledge_copy / "asked.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["asked"]["pressure-intensity"].append("zorbing tonight, how hard will they press")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    after = Engine(load_knowledge(knowledge_copy)).answer(question)
+    assert before.kind == "fallback"
+    assert (after.kind, after.entry_id) == ("answer", "pressure-intensity")
+
+
+def test_an_entry_needs_one_of_its_own_words(engine: Engine) -> None:
+    # An asker of some entry mentioned cooking; that alone must not make "how do I cook pasta"
+    # that entry: the question shares no word with the entry's own phrasings or title.
+    assert engine.answer("how do I cook pasta").kind == "fallback"
+    loose = engine.with_config(replace(engine.config, own_word=False))
+    assert loose.answer("how do I cook pasta").kind == "answer"
+
+
+def test_asked_names_only_entries(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "asked.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\n  massage-oil:\n", "\n  massage-oils:\n"),
+        encoding="utf-8",
+    )
+    problems = _problems(knowledge_copy)
+    assert any(
+        "asked names no entry 'massage-oils'; did you mean 'massage-oil'?" in p for p in problems
+    )
+
+
+def test_leave_one_out_looks_at_phrasings_only(knowledge: Knowledge) -> None:
+    assert sum(len(e.asked) for e in knowledge.entries) >= 500
+    # Each entry's asked wordings copied into every other entry would make every phrasing
+    # collide if they counted; leave-one-out must not see them.
+    everything = tuple(a for e in knowledge.entries for a in e.asked)
+    crowded = replace(
+        knowledge, entries=tuple(replace(e, asked=everything) for e in knowledge.entries)
+    )
+    assert leave_one_out(crowded) == leave_one_out(knowledge)
+
+
+def test_check_warns_when_a_not_answered_question_gets_an_entry(
+    knowledge: Knowledge, engine: Engine
+) -> None:
+    assert not answered_but_should_not_be(knowledge, engine)
+    planted = replace(
+        knowledge,
+        not_answered=(*knowledge.not_answered, ("off-topic", "do they use oil")),
+    )
+    warnings = answered_but_should_not_be(planted, Engine(planted))
+    assert len(warnings) == 1
+    assert "is answered with 'massage-oil'; it should not be" in str(warnings[0])
