@@ -253,3 +253,18 @@ def test_check_warns_when_a_not_answered_question_gets_an_entry(
     warnings = answered_but_should_not_be(planted, Engine(planted))
     assert len(warnings) == 1
     assert "is answered with 'massage-oil'; it should not be" in str(warnings[0])
+
+
+def test_short_messages_lean_towards_the_prior() -> None:
+    from bot.answering.signal import SETTINGS, norm
+
+    floor = int(SETTINGS["min_features"])
+    assert floor > 1
+    assert norm(2) == norm(floor) == 1 / floor**0.5  # two features weigh as if there were ten
+    assert norm(4 * floor) == 1 / (4 * floor) ** 0.5
+    assert norm(0) == 0.0
+
+
+@pytest.mark.parametrize("text", ["tell me a joke", "what time is it", "done", "ok"])
+def test_a_few_words_are_not_a_crisis(engine: Engine, text: str) -> None:
+    assert engine.answer(text).tier is None

@@ -35,6 +35,7 @@ SETTINGS: Mapping[str, float] = {
     "rate": 0.5,
     "l2": 0.1,  # strong: many weak features generalise better than a few strong ones
     "min_count": 2,  # a feature seen fewer times in training is left out
+    "min_features": 10,  # short messages lean towards the prior
     "seed": 20261127,
 }
 MODEL_VERSION = 2
@@ -63,6 +64,12 @@ def features(text: str) -> list[str]:
     )
 
 
+def norm(count: int) -> float:
+    """How much each feature counts in a piece of `count` features: 1/sqrt(count), but never
+    as if there were fewer than `min_features` ("tell me a joke" is too short to be sure)."""
+    return 1 / math.sqrt(max(count, SETTINGS["min_features"])) if count else 0.0
+
+
 def pieces(text: str) -> list[str]:
     """What a message is scored on: the whole of it and, in a longer one, each two sentences
     in a row (a single short sentence says too little on its own: "i don't have any of it")."""
@@ -88,7 +95,7 @@ class CrisisModel:
         feats = [self.weights[f] for f in features(text) if f in self.weights]
         if not feats:
             return self.bias
-        return self.bias + math.fsum(feats) / math.sqrt(len(feats))
+        return self.bias + math.fsum(feats) * norm(len(feats))
 
     def score(self, text: str) -> Score:
         best = max(pieces(text), key=self.raw)
@@ -145,12 +152,12 @@ def train(examples: Sequence[tuple[str, bool]]) -> CrisisModel:
         rate = SETTINGS["rate"] / (1 + epoch / 4)
         for i in order:
             feats, y = rows[i]
-            norm = 1 / math.sqrt(len(feats)) if feats else 0.0
-            z = bias + norm * math.fsum(weights[f] for f in feats)
+            scale = norm(len(feats))
+            z = bias + scale * math.fsum(weights[f] for f in feats)
             p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
             g = (p - y) * balance[y]
             bias -= rate * g
             for f in feats:
-                weights[f] -= rate * (g * norm + SETTINGS["l2"] * weights[f])
+                weights[f] -= rate * (g * scale + SETTINGS["l2"] * weights[f])
     model = CrisisModel(weights, bias, digest(examples))
     return CrisisModel.from_json(model.to_json())  # exactly what a saved model scores
