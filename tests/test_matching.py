@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.engine import Engine
+from bot.answering.knowledge import Entry
 from bot.answering.matching import Matcher, Scored
 from bot.answering.phrases import Message, contains, phrase_tokens
 from bot.answering.text import words
@@ -215,3 +216,28 @@ def test_a_bare_reply_is_not_a_follow_up(engine: Engine) -> None:
 def test_other_region_names_the_whole_part(engine: Engine) -> None:
     plain = engine.render_plain(engine.answer("I have tennis elbow, what helps"))
     assert "about your tennis elbow" in plain
+
+
+def _entry(entry_id: str, phrasings: tuple[str, ...], asked: tuple[str, ...] = ()) -> Entry:
+    return Entry(entry_id, entry_id.title(), phrasings, "answer", (), None, (), "article", asked=asked)
+
+
+def test_many_askers_do_not_make_a_word_the_entry_s_own() -> None:
+    """A word only the asked wordings use counts a fixed share, however many askers used it
+    (otherwise an entry with many askers would own every word they happened to use)."""
+    oil = _entry("oil", ("do they use oil", "what oil is used", "oil on the skin?"))
+
+    def crowd(askers: int) -> Entry:
+        return _entry(
+            "crowd",
+            ("does it help the back", "is it good for backs", "will my back feel better"),
+            asked=tuple(f"oil on my back, take {i}" for i in range(askers)),
+        )
+
+    stop = frozenset({"do", "the", "is", "it", "on", "my", "take"})
+    one = Matcher([oil, crowd(1)], {}, stop).rank("oil for the back")
+    many = Matcher([oil, crowd(60)], {}, stop).rank("oil for the back")
+    assert [s.entry_id for s in one] == [s.entry_id for s in many]
+    assert {s.entry_id: s.score for s in one}["crowd"] == {s.entry_id: s.score for s in many}[
+        "crowd"
+    ]

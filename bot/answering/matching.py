@@ -44,6 +44,7 @@ class MatchConfig:
     # below it, the question falls back.
     lone_answer_score: float = 44.0
     own_word: bool = True  # an entry must share a word with its own phrasings or title
+    asked_share: float = 0.5  # the weight of a word found only in an entry's asked wordings
     max_suggestions: int = 3
     # A word the knowledge base has never seen weighs this share of the rarest known word.
     unknown_weight: float = 0.3
@@ -113,15 +114,19 @@ class Matcher:
             normalised = [" ".join(self.normaliser.tokens(ws)) for ws in texts]
             self._all_phrasings.append(normalised)
             self._phrasings.append([p for p in normalised if p])
+            own = len(self.entries[index].phrasings) + 1  # its phrasings and title
             counts: dict[str, int] = {}
-            for phrase in normalised:
+            for phrase in normalised[:own]:
                 for token in set(phrase.split()):
                     counts[token] = counts.get(token, 0) + 1
             for token, count in counts.items():
                 # A word in every phrasing is what the entry is about; one in a single
                 # phrasing still counts, but for less.
-                weight = 0.5 + 0.5 * count / len(normalised)
+                weight = 0.5 + 0.5 * count / own
                 postings.setdefault(token, []).append((index, weight))
+            # A word only its askers used (asked.yaml) counts a little, whatever how many.
+            for token in {t for phrase in normalised[own:] for t in phrase.split()} - set(counts):
+                postings.setdefault(token, []).append((index, config.asked_share))
         self._postings = postings
         # Each entry's own words (its phrasings and title, not the asked wordings).
         self._own = [
