@@ -219,7 +219,8 @@ def test_other_region_names_the_whole_part(engine: Engine) -> None:
 
 
 def _entry(entry_id: str, phrasings: tuple[str, ...], asked: tuple[str, ...] = ()) -> Entry:
-    return Entry(entry_id, entry_id.title(), phrasings, "answer", (), None, (), "article", asked=asked)
+    title = entry_id.title()
+    return Entry(entry_id, title, phrasings, "answer", (), None, (), "article", asked=asked)
 
 
 def test_many_askers_do_not_make_a_word_the_entry_s_own() -> None:

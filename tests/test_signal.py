@@ -268,3 +268,18 @@ def test_short_messages_lean_towards_the_prior() -> None:
 @pytest.mark.parametrize("text", ["tell me a joke", "what time is it", "done", "ok"])
 def test_a_few_words_are_not_a_crisis(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier is None
+
+
+def test_the_signal_s_check_in_never_makes_a_low_mood_fallback(knowledge: Knowledge) -> None:
+    """A middling score adds the helplines, but only words of low mood make a message that
+    asks nothing about massage a low-mood fallback (never recorded, nothing else matched)."""
+    signal = knowledge.safety.signal
+    assert signal is not None
+    text = "how long does a muscle spasm take to go away"
+    score = signal.model.score(text).value
+    lowered = replace(signal, check_in_at=score - 0.1, card_at=score + 0.1)
+    reply = Engine(replace(knowledge, safety=replace(knowledge.safety, signal=lowered))).answer(
+        text
+    )
+    assert reply.advice == ("check-in",)
+    assert reply.reason != "low-mood"

@@ -23,7 +23,7 @@ from bot.answering.knowledge import Entry, Knowledge
 from bot.answering.language import detect_all
 from bot.answering.matching import MatchConfig, Matcher, Scored
 from bot.answering.replies import Outgoing, Part, Renderer, Reply, Topic
-from bot.answering.safety import Found, SafetyFinding, SafetyGate
+from bot.answering.safety import SIGNAL_CHECK_IN, Found, SafetyFinding, SafetyGate
 from bot.answering.semantic import Semantic
 from bot.answering.subjects import Subject, SubjectCheck
 from bot.answering.text import Prepared, words
@@ -234,7 +234,13 @@ class Engine:
             return self._urgent(question, finding), []
         if language != "en":
             return self._english_only(question, language), []
-        low = [f for f in finding.advice if f.flag.card == "check-in"] if finding else []
+        # Words of low mood (not the crisis signal's middling score, which only adds the line)
+        # make a message that asks nothing about massage or the back a low-mood fallback.
+        low = [
+            f
+            for f in (finding.advice if finding else ())
+            if f.flag.card == "check-in" and f.flag.id != SIGNAL_CHECK_IN
+        ]
         reply, ranked = self._reply(question, previous, bool(low))
         if low and reply.reason in ("no-match", "low-mood"):
             # The words of low mood are answered by the check-in line; what else the message

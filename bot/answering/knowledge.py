@@ -23,6 +23,8 @@ from bot.answering.lexicon import ContextRules
 from bot.answering.safety import (
     CARD_TIERS,
     DEFAULT_CANCELLED_BY,
+    SIGNAL_CARD,
+    SIGNAL_CHECK_IN,
     Card,
     CrisisSignal,
     Flag,
@@ -684,8 +686,8 @@ def _attach_signal(
         where = document.located.line(("signal", "check_in_at"))
         problems.append(Problem(document.display, where, "check_in_at is above card_at"))
     noticed, source = raw["noticed"].strip(), raw["source"].strip()
-    card = Flag("crisis-signal", "crisis", noticed, (), source=source)
-    check_in = Flag("crisis-signal-check-in", "advice", noticed, (), card="check-in", source=source)
+    card = Flag(SIGNAL_CARD, "crisis", noticed, (), source=source)
+    check_in = Flag(SIGNAL_CHECK_IN, "advice", noticed, (), card="check-in", source=source)
     signal = CrisisSignal(model, float(raw["card_at"]), float(raw["check_in_at"]), card, check_in)
     return replace(safety, signal=signal), problems
 

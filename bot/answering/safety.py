@@ -26,6 +26,8 @@ from bot.answering.signal import CrisisModel
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
+SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
+SIGNAL_CHECK_IN = "crisis-signal-check-in"
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
 # only matters where a flag asks for it.
