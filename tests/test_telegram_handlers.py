@@ -440,3 +440,22 @@ async def test_inline_gives_the_card_alone_and_no_massage_answer_for_a_disc(bot:
     text = crisis_results[0]["input_message_content"]["message_text"]
     assert "116 123" in text and "massage" not in text.casefold().split("not medical advice")[0]
     assert [r["title"] for r in disc_results] == ["Slipped disc or sciatica"]
+
+
+async def test_another_bot_in_a_group_is_never_answered(bot: Any) -> None:
+    """Two bots answering each other loop: a bot's mention, reply or command gets silence."""
+    app, api = bot
+    other = {"id": 999, "is_bot": True, "first_name": "PromoBot", "username": "promo_bot"}
+    kw = {"chat_type": "supergroup", "user_id": 999}
+    for text in ("@massage_faq_bot buy our massage guns!", "/ask@massage_faq_bot will it hurt"):
+        message = api.message(GROUP, text, **kw)
+        message["from"] = other
+        await feed(app, api, "message", message)
+    reply = api.message(GROUP, "thanks for nothing", reply_to_message=api.bot_message(GROUP), **kw)
+    reply["from"] = other
+    await feed(app, api, "message", reply)
+    assert api.sent() == []
+    # A person's mention in the same group is still answered.
+    person = api.message(GROUP, "@massage_faq_bot oil?", chat_type="supergroup", user_id=7)
+    await feed(app, api, "message", person)
+    assert len(api.sent()) == 1

@@ -30,6 +30,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
+    Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -158,6 +159,16 @@ def install_excepthook(token: str | None) -> None:
 
     sys.excepthook = hook
     threading.excepthook = thread_hook
+
+
+class _FromABot(filters.MessageFilter):
+    """A message sent by a bot (Telegram delivers other bots' messages in some groups)."""
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.from_user and message.from_user.is_bot)
+
+
+_FROM_A_BOT = _FromABot(name="from a bot")
 
 
 # --- per-chat order --------------------------------------------------------------------------
@@ -431,7 +442,9 @@ def build_application(
         settings.reload_seconds,
     )
 
-    new = filters.UpdateType.MESSAGE  # edited messages never trigger a second answer
+    # Edited messages never trigger a second answer, and another bot in a group (one that
+    # mentions us, or replies to us) is never answered: two bots answering each other loop.
+    new = filters.UpdateType.MESSAGE & ~_FROM_A_BOT
     private = new & filters.ChatType.PRIVATE
     # Admin commands: in a private chat with an admin only; anywhere else they fall through to
     # the unknown-command reply (silence in groups), so they reveal nothing.
