@@ -17,6 +17,7 @@ grows with the matches, not the size of the knowledge base.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -166,12 +167,15 @@ class Matcher:
                 coverage[index] = coverage.get(index, 0.0) + weight * share
         if not coverage:
             return []
+        ranked = sorted(coverage.items(), key=lambda item: item[1], reverse=True)
         if config.own_word:
             # Asked wordings help an entry along, but a question that shares no word with the
             # entry's own phrasings ("how do I cook pasta", a chef among the askers) is not it.
             present = set(tokens)
-            coverage = {i: c for i, c in coverage.items() if present & self._own[i]}
-        best = sorted(coverage.items(), key=lambda item: item[1], reverse=True)[:limit]
+            ranked_own = (item for item in ranked if present & self._own[item[0]])
+            best = list(itertools.islice(ranked_own, limit))
+        else:
+            best = ranked[:limit]
         query = " ".join(tokens)
         scored = []
         for index, covered in best:

@@ -159,11 +159,10 @@ class SafetyGate:
             return {}
         # Idioms ("can't live with this pain forever", "dying for a massage") may only lower
         # the score: the model learnt from whole messages, idioms and all.
-        score = min(
-            signal.model.score(text),
-            signal.model.score(self._without_idioms(text)),
-            key=lambda s: s.value,
-        )
+        score = signal.model.score(text)
+        plain = self._without_idioms(text)
+        if plain != text:
+            score = min(score, signal.model.score(plain), key=lambda s: s.value)
         if score.value >= signal.card_at:
             return {signal.card.id: Found(signal.card, score.quote)}
         checked_in = any(f.flag.card == "check-in" for f in found.values())
