@@ -218,7 +218,23 @@ def test_the_new_injury_signpost_needs_the_back_and_a_new_injury(
         ("bye, going to bed now", "smalltalk"),
         ("thanks, does it hurt?", "answer"),  # a question after the thanks is answered
         ("thanks, my back still hurts after the massage", "answer"),  # it names the back
+        ("thanks, what should I wear", "fallback"),  # a question, even without "?"
+        ("cool so how much does it cost", "fallback"),  # "cool" is not a closing
     ],
 )
 def test_thanks_or_goodbye_followed_by_chatter(engine: Engine, text: str, kind: str) -> None:
     assert engine.answer(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks, I'm feeling really low and hopeless lately",
+        "great. feeling worthless again today",
+        "good night. I feel so empty and alone",
+    ],
+)
+def test_thanks_or_goodbye_with_low_mood_keeps_the_helplines(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind != "smalltalk"
+    assert "116 123" in engine.render_plain(reply)

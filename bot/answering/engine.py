@@ -32,6 +32,11 @@ MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps t
 SMALLTALK_MAX_WORDS = 8
 SMALLTALK_SCORE = 85.0
 CLOSING_INTENTS = frozenset({"thanks", "bye"})  # smalltalk that may be followed by chatter
+# The words that make a thanks or a goodbye a closing ("great, feeling worthless" is not one).
+CLOSING_WORDS = frozenset({"thanks", "thank", "thx", "ty", "cheers", "bye", "goodbye", "cya"})
+QUESTION_WORDS = frozenset(
+    "what how when where why which who whose can could should would will do does did is are".split()
+)
 
 
 class Smalltalk:
@@ -71,15 +76,19 @@ class Smalltalk:
         return best or self._covered(said)
 
     def _closing(self, said: list[str]) -> str | None:
-        """A message that opens with thanks or a goodbye, asks nothing (no question mark) and
-        names nothing the bot knows about is that thanks or goodbye, whatever follows it."""
+        """A message that opens with a thanks or a goodbye ("thanks", "cheers", "bye", not
+        "great" or "cool"), asks nothing (no question mark, no question word) and names nothing
+        the bot knows about is that thanks or goodbye, whatever follows it."""
         for intent, phrases in self._intents:
             if intent.id not in CLOSING_INTENTS:
                 continue
             for phrase in phrases:
                 size = phrase.count(" ") + 1
-                if phrase and " ".join(said[:size]) == phrase:
-                    return intent.reply
+                if not CLOSING_WORDS & set(phrase.split()) or " ".join(said[:size]) != phrase:
+                    continue
+                if QUESTION_WORDS & set(said[size:]):
+                    return None  # "thanks, what should I wear"
+                return intent.reply
         return None
 
     def _covered(self, said: list[str]) -> str | None:
@@ -241,7 +250,8 @@ class Engine:
             for f in (finding.advice if finding else ())
             if f.flag.card == "check-in" and f.flag.id != SIGNAL_CHECK_IN
         ]
-        reply, ranked = self._reply(question, previous, bool(low))
+        advised = finding is not None and bool(finding.advice)
+        reply, ranked = self._reply(question, previous, bool(low), advised)
         if low and reply.reason in ("no-match", "low-mood"):
             # The words of low mood are answered by the check-in line; what else the message
             # asks is matched on its own ("feeling low lately, do I need to undress?").
@@ -249,7 +259,7 @@ class Engine:
             for found in low:
                 rest = re.sub(re.escape(found.quote), " ", rest, count=1, flags=re.IGNORECASE)
             if rest != question:
-                retried, again = self._reply(rest, previous, True)
+                retried, again = self._reply(rest, previous, True, True)
                 if retried.kind in ("answer", "clarify"):
                     reply, ranked = replace(retried, question=question), again
         if finding is not None and finding.advice and reply.kind != "smalltalk":
@@ -257,13 +267,14 @@ class Engine:
         return reply, ranked
 
     def _reply(
-        self, question: str, previous: str | None, low_mood: bool = False
+        self, question: str, previous: str | None, low_mood: bool = False, advice: bool = False
     ) -> tuple[Reply, list[Scored]]:
         prepared = self._matcher.normaliser.prepare(question)
         if not prepared.words:
             return Reply("fallback", question, (Part("text", self.knowledge.text("empty")),)), []
         subject = self.subjects.check(prepared)
-        topical = subject.back or subject.massage or subject.other_region is not None
+        # A message with an advice line (low mood, one leg) is never waved off as thanks.
+        topical = subject.back or subject.massage or subject.other_region is not None or advice
         social = self.smalltalk.reply_for(prepared.words, question, topical)
         if social is not None:
             return Reply("smalltalk", question, (Part("text", social),)), []
