@@ -455,7 +455,12 @@ async def test_another_bot_in_a_group_is_never_answered(bot: Any) -> None:
     reply["from"] = other
     await feed(app, api, "message", reply)
     assert api.sent() == []
-    # A person's mention in the same group is still answered.
+    # A person's mention in the same group is still answered, and so is an anonymous admin
+    # (Telegram sends them as GroupAnonymousBot, with the group as sender_chat).
     person = api.message(GROUP, "@massage_faq_bot oil?", chat_type="supergroup", user_id=7)
     await feed(app, api, "message", person)
-    assert len(api.sent()) == 1
+    anonymous = api.message(GROUP, "@massage_faq_bot will it hurt?", chat_type="supergroup")
+    anonymous["from"] = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+    anonymous["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "Group"}
+    await feed(app, api, "message", anonymous)
+    assert len(api.sent()) == 2

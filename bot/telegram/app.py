@@ -162,10 +162,13 @@ def install_excepthook(token: str | None) -> None:
 
 
 class _FromABot(filters.MessageFilter):
-    """A message sent by a bot (Telegram delivers other bots' messages in some groups)."""
+    """A message sent by another bot. Not a person posting as the group (an anonymous admin
+    arrives from "GroupAnonymousBot") or as a channel ("Channel_Bot"): those carry the chat
+    they speak for in `sender_chat`."""
 
     def filter(self, message: Message) -> bool:
-        return bool(message.from_user and message.from_user.is_bot)
+        sender = message.from_user
+        return bool(sender and sender.is_bot and message.sender_chat is None)
 
 
 _FROM_A_BOT = _FromABot(name="from a bot")
