@@ -242,3 +242,14 @@ def test_many_askers_do_not_make_a_word_the_entry_s_own() -> None:
     assert {s.entry_id: s.score for s in one}["crowd"] == {s.entry_id: s.score for s in many}[
         "crowd"
     ]
+
+
+def test_a_held_out_phrasing_takes_its_own_words_with_it() -> None:
+    """Leave-one-out: the entry's own words are those of its other phrasings and title, so a
+    word only the held-out phrasing had does not keep the entry in the running."""
+    zoo = _entry("zoo", ("zebra stripes", "lion manes", "tiger teeth", "elk antlers"))
+    farm = _entry("farm", ("cow milk", "sheep wool", "goat cheese", "stripes on a barn"))
+    matcher = Matcher([zoo, farm], {}, frozenset({"on", "a"}))
+    ranked = matcher.rank_held_out(0, 0)  # "zebra stripes", held out of "zoo"
+    assert "zoo" not in [s.entry_id for s in ranked]
+    assert [s.entry_id for s in ranked] == ["farm"]

@@ -77,6 +77,7 @@ class _HeldOut:
     index: int  # the entry a phrasing is held out of
     shares: dict[str, float]  # its word shares without that phrasing
     phrasings: list[str]  # its other normalised phrasings
+    own: set[str]  # its own words without that phrasing
 
 
 class Matcher:
@@ -107,33 +108,20 @@ class Matcher:
             synonyms, vocabulary, stop_words, config.typo_long, config.typo_short
         )
 
-        # Per entry: normalised phrasings, and each token's share of the entry's phrasings.
+        # Per entry: normalised phrasings, each token's share, and the entry's own words.
         self._phrasings: list[list[str]] = []
         self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title, *asked)
+        self._own: list[set[str]] = []  # words of its phrasings and title, not the asked ones
         postings: dict[str, list[tuple[int, float]]] = {}
         for index, texts in enumerate(split):
             normalised = [" ".join(self.normaliser.tokens(ws)) for ws in texts]
             self._all_phrasings.append(normalised)
             self._phrasings.append([p for p in normalised if p])
-            own = len(self.entries[index].phrasings) + 1  # its phrasings and title
-            counts: dict[str, int] = {}
-            for phrase in normalised[:own]:
-                for token in set(phrase.split()):
-                    counts[token] = counts.get(token, 0) + 1
-            for token, count in counts.items():
-                # A word in every phrasing is what the entry is about; one in a single
-                # phrasing still counts, but for less.
-                weight = 0.5 + 0.5 * count / own
+            shares, own = self._shares(normalised, len(self.entries[index].phrasings) + 1)
+            self._own.append(own)
+            for token, weight in shares.items():
                 postings.setdefault(token, []).append((index, weight))
-            # A word only its askers used (asked.yaml) counts a little, whatever how many.
-            for token in {t for phrase in normalised[own:] for t in phrase.split()} - set(counts):
-                postings.setdefault(token, []).append((index, config.asked_share))
         self._postings = postings
-        # Each entry's own words (its phrasings and title, not the asked wordings).
-        self._own = [
-            {t for phrase in normalised[: len(entry.phrasings) + 1] for t in phrase.split()}
-            for entry, normalised in zip(self.entries, self._all_phrasings, strict=True)
-        ]
         n = max(len(self.entries), 1)
         self._idf = {
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
@@ -172,7 +160,7 @@ class Matcher:
             # Asked wordings help an entry along, but a question that shares no word with the
             # entry's own phrasings ("how do I cook pasta", a chef among the askers) is not it.
             present = set(tokens)
-            ranked_own = (item for item in ranked if present & self._own[item[0]])
+            ranked_own = (item for item in ranked if present & self._own_words(item[0], held_out))
             best = list(itertools.islice(ranked_own, limit))
         else:
             best = ranked[:limit]
@@ -191,6 +179,27 @@ class Matcher:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
+    def _own_words(self, index: int, held_out: _HeldOut | None) -> set[str]:
+        return (
+            held_out.own if held_out is not None and index == held_out.index else self._own[index]
+        )
+
+    def _shares(self, normalised: Sequence[str], own: int) -> tuple[dict[str, float], set[str]]:
+        """Each word's share of an entry: the first `own` texts are its phrasings and title, the
+        rest its asked wordings (asked.yaml). A word in every phrasing is what the entry is
+        about (1.0); one in a single phrasing still counts, but for less (over 0.5); a word
+        only its askers used counts `asked_share`, however many of them used it. Also returns
+        the entry's own words."""
+        counts: dict[str, int] = {}
+        for phrase in normalised[:own]:
+            for token in set(phrase.split()):
+                counts[token] = counts.get(token, 0) + 1
+        shares = {t: 0.5 + 0.5 * c / own for t, c in counts.items()}
+        for phrase in normalised[own:]:
+            for token in phrase.split():
+                shares.setdefault(token, self.config.asked_share)
+        return shares, set(counts)
+
     def rank_held_out(self, entry_index: int, phrasing_index: int) -> list[Scored]:
         """Leave-one-out: rank one of an entry's phrasings as if the entry did not have it.
 
@@ -200,15 +209,9 @@ class Matcher:
         """
         phrasings = self._all_phrasings[entry_index]
         rest = phrasings[:phrasing_index] + phrasings[phrasing_index + 1 :]
-        counts: dict[str, int] = {}
-        for phrase in rest:
-            for token in set(phrase.split()):
-                counts[token] = counts.get(token, 0) + 1
-        held_out = _HeldOut(
-            entry_index,
-            {t: 0.5 + 0.5 * c / len(rest) for t, c in counts.items()},
-            [p for p in rest if p],
-        )
+        # The held-out text is one of the phrasings (or the title): one fewer of its own.
+        shares, own = self._shares(rest, len(self.entries[entry_index].phrasings))
+        held_out = _HeldOut(entry_index, shares, [p for p in rest if p], own)
         tokens = list(dict.fromkeys(phrasings[phrasing_index].split()))
         return self.score_tokens(tokens, held_out=held_out)
 
