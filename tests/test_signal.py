@@ -66,10 +66,14 @@ def test_training_learns_and_is_deterministic() -> None:
     assert one.digest == digest(TOY * 3) != digest(TOY * 2)
 
 
-def test_a_saved_model_scores_like_the_trained_one() -> None:
+def test_a_saved_model_scores_like_the_trained_one(tmp_path: Path) -> None:
     model = train(TOY * 3)
-    again = CrisisModel.from_json(model.to_json())
-    assert again == model
+    path = tmp_path / "model.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    again = CrisisModel.load(path)
+    assert again.digest == model.digest and again.bias == model.bias
+    for text, _ in TOY:
+        assert again.score(text) == model.score(text)
     with pytest.raises(ValueError, match="version"):
         CrisisModel.from_json(json.dumps({"version": 99, "weights": {}, "bias": 0, "digest": ""}))
 
@@ -283,3 +287,52 @@ def test_the_signal_s_check_in_never_makes_a_low_mood_fallback(knowledge: Knowle
     )
     assert reply.advice == ("check-in",)
     assert reply.reason != "low-mood"
+
+
+def test_a_model_with_a_number_that_is_not_finite_is_refused(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "crisis-model.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first, second = sorted(data["weights"])[:2]
+    data["weights"][first], data["weights"][second] = float("inf"), float("-inf")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("not a finite number" in str(p) for p in problems)
+
+
+def test_the_signal_section_is_required(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "safety.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("\nsignal:\n"), text.index("\nflags:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("signal" in str(p) for p in problems)
+
+
+def test_casual_english_is_read_by_the_model(knowledge: Knowledge) -> None:
+    """Lower case without apostrophes ("wont", "im") looks like other languages to the
+    language detector; its words are still mostly English, so the model reads it."""
+    text = "cancelled everything. wont need it where im going"
+    without = replace(knowledge, safety=replace(knowledge.safety, signal=None))
+    assert Engine(without).answer(text).tier is None
+    assert Engine(knowledge).answer(text).tier == "crisis"
+
+
+def test_an_idiom_never_silences_a_clear_score(engine: Engine) -> None:
+    # "ready to go for" is an idiom ("ready to go for a massage"); here it is not.
+    assert engine.answer("i'm ready to go for good").tier == "crisis"
+    # Near the threshold an idiom may soften the card to the check-in, never to nothing.
+    reply = engine.answer("i can't live with myself anymore")
+    assert reply.tier == "crisis" or "check-in" in reply.advice
+
+
+def test_a_red_flag_card_with_crisis_words_adds_the_helplines(engine: Engine) -> None:
+    text = (
+        "numb between my legs and cant pee since this morning. got a rope out in the shed and "
+        "keep looking at the beam"
+    )
+    reply = engine.answer(text)
+    assert reply.tier == "emergency"  # its instructions stay
+    rendered = engine.render_plain(reply)
+    assert "emergency number" in rendered and "116 123" in rendered

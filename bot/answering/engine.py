@@ -121,7 +121,7 @@ class Engine:
     def __init__(self, knowledge: Knowledge, config: MatchConfig | None = None) -> None:
         self.knowledge = knowledge  # the loaded knowledge base, never changed
         self.safety = SafetyGate(knowledge.safety)
-        self._languages = frozenset(knowledge.safety.languages) - {"en"}
+        self._languages = frozenset(knowledge.safety.languages)  # English too: see SafetyGate
         self.smalltalk = Smalltalk(knowledge)
         subject_words = {
             w
@@ -427,6 +427,12 @@ class Engine:
         parts.append(Part("text", card.action))
         if card.outro:
             parts.append(Part("text", card.outro))
+        check_in = finding.tier != "crisis" and any(
+            f.flag.card == "check-in" for f in finding.advice
+        )
+        if check_in:  # "numb down below ... got a rope out in the shed": both, the card first
+            line = pack.cards.get("check-in") or english.cards["check-in"]
+            parts.append(Part("text", line.action))
         return Reply(
             "urgent",
             question,

@@ -22,10 +22,11 @@ from bot.answering.kinds import (
 )
 from bot.answering.kinds import CONTEXT_KINDS, AdviceCard, CardTier, ContextKind, Tier
 from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
-from bot.answering.signal import CrisisModel
+from bot.answering.signal import CrisisModel, Score
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
+IDIOM_MARGIN = 0.3  # above card_at by this much, idioms no longer lower the crisis signal
 SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
@@ -137,7 +138,10 @@ class SafetyGate:
             correct = code != "en" or language == "en"
             for item in self._find(self._detectors[code], text, correct):
                 found.setdefault(item.flag.id, replace(item, language=code))
-        if language == "en" and (not also or "en" in also):  # the model reads English only
+        # The model reads English only: a message answered in English counts when English is
+        # among the languages it is likely written in ("wont need it where im going" is also
+        # likely German), not when it is not ("¿el masaje ayuda con el dolor de espalda?").
+        if language == "en" and (not also or "en" in also):
             found.update(self._signal(text, found))
         if not found:
             return None
@@ -152,23 +156,39 @@ class SafetyGate:
         return SafetyFinding(top, cards, advice, spoken)
 
     def _signal(self, text: str, found: Mapping[str, Found]) -> dict[str, Found]:
-        """The learned crisis signal, for an English message that raised no card: the crisis
-        card at a high score, the check-in line at a middling one."""
+        """The learned crisis signal on an English message: the crisis card at a high score,
+        the check-in line at a middling one. After a card of the word rules, a high score adds
+        the check-in line to that card instead (a crisis card would hide an emergency's
+        instructions, and the model takes 2 % of red-flag messages for a crisis)."""
         signal = self.data.signal
-        if signal is None or any(f.flag.tier != ADVICE for f in found.values()):
+        if signal is None or any(f.flag.tier == "crisis" for f in found.values()):
             return {}
-        # Idioms ("can't live with this pain forever", "dying for a massage") may only lower
-        # the score: the model learnt from whole messages, idioms and all.
-        score = signal.model.score(text)
-        plain = self._without_idioms(text)
-        if plain != text:
-            score = min(score, signal.model.score(plain), key=lambda s: s.value)
-        if score.value >= signal.card_at:
-            return {signal.card.id: Found(signal.card, score.quote)}
+        score = self._score(signal, text)
+        carded = any(f.flag.tier != ADVICE for f in found.values())
         checked_in = any(f.flag.card == "check-in" for f in found.values())
-        if score.value >= signal.check_in_at and not checked_in:
+        if score.value >= signal.card_at and not carded:
+            return {signal.card.id: Found(signal.card, score.quote)}
+        threshold = signal.card_at if carded else signal.check_in_at
+        if score.value >= threshold and not checked_in:
             return {signal.check_in.id: Found(signal.check_in, score.quote)}
         return {}
+
+    def _score(self, signal: CrisisSignal, text: str) -> Score:
+        """The model's score, lowered by idioms ("can't live with this pain forever") only
+        when it is near the card threshold, and then to the check-in line at the lowest: an
+        idiom may soften a borderline card, never silence a clear one ("ready to go for good"
+        holds the idiom "ready to go for")."""
+        score = signal.model.score(text)
+        if score.value >= signal.card_at + IDIOM_MARGIN:
+            return score
+        plain = self._without_idioms(text)
+        if plain == text:
+            return score
+        lowered = signal.model.score(plain)
+        if lowered.value >= score.value:
+            return score
+        floor = signal.check_in_at if score.value >= signal.check_in_at else lowered.value
+        return Score(max(lowered.value, floor), lowered.quote)
 
     def _without_idioms(self, text: str) -> str:
         """The message with its English idioms left out ("can't live with this pain forever",

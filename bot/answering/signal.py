@@ -116,7 +116,10 @@ class CrisisModel:
         if data.get("version") != MODEL_VERSION:
             raise ValueError(f"model version {data.get('version')!r}, expected {MODEL_VERSION}")
         weights = {str(f): float(w) for f, w in data["weights"].items()}
-        return cls(weights, float(data["bias"]), str(data["digest"]))
+        bias = float(data["bias"])
+        if not all(map(math.isfinite, (bias, *weights.values()))):
+            raise ValueError("a weight or the bias is not a finite number")
+        return cls(weights, bias, str(data["digest"]))
 
     @classmethod
     def load(cls, path: Path) -> CrisisModel:
