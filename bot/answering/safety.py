@@ -179,7 +179,9 @@ class SafetyGate:
         idiom may soften a borderline card, never silence a clear one ("ready to go for good"
         holds the idiom "ready to go for")."""
         score = signal.model.score(text)
-        if score.value >= signal.card_at + IDIOM_MARGIN:
+        # Below the check-in line a lower score changes nothing: most messages stop here,
+        # without a second pass over their words.
+        if not signal.check_in_at <= score.value < signal.card_at + IDIOM_MARGIN:
             return score
         plain = self._without_idioms(text)
         if plain == text:
@@ -187,8 +189,7 @@ class SafetyGate:
         lowered = signal.model.score(plain)
         if lowered.value >= score.value:
             return score
-        floor = signal.check_in_at if score.value >= signal.check_in_at else lowered.value
-        return Score(max(lowered.value, floor), lowered.quote)
+        return Score(max(lowered.value, signal.check_in_at), lowered.quote)
 
     def _without_idioms(self, text: str) -> str:
         """The message with its English idioms left out ("can't live with this pain forever",
