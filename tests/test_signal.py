@@ -18,6 +18,7 @@ from bot.answering.knowledge import (
     load_knowledge,
     read_training_pairs,
 )
+from bot.answering.safety import SafetyGate
 from bot.answering.signal import CrisisModel, digest, features, pieces, train
 from bot.maintain.lint import answered_but_should_not_be, leave_one_out
 from tests.conftest import KNOWLEDGE_DIR
@@ -106,14 +107,8 @@ def test_the_model_catches_what_the_word_rules_miss(knowledge: Knowledge) -> Non
     assert Engine(without).answer(UNLISTED).kind != "urgent"  # the words alone miss it
     reply = Engine(knowledge).answer(UNLISTED)
     assert reply.kind == "urgent" and reply.tier == "crisis"
-    finding = knowledge_gate(knowledge).check(UNLISTED)
+    finding = SafetyGate(knowledge.safety).check(UNLISTED)
     assert finding is not None and finding.found[0].flag.id == "crisis-signal"
-
-
-def knowledge_gate(knowledge: Knowledge):  # type: ignore[no-untyped-def]
-    from bot.answering.safety import SafetyGate
-
-    return SafetyGate(knowledge.safety)
 
 
 @pytest.mark.parametrize(

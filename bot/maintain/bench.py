@@ -29,7 +29,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.answering.engine import Engine
-from bot.answering.knowledge import load_knowledge
+from bot.answering.knowledge import ASKED_FILE, CRISIS_EXAMPLES_FILE, load_knowledge
 from bot.answering.safety import SafetyGate
 
 SIZES = (15, 1000, 10_000)
@@ -99,7 +99,7 @@ class SizeResult:
 def vocabulary(knowledge_dir: Path) -> list[str]:
     words: set[str] = set(EXTRA_WORDS)
     for path in knowledge_dir.glob("*.yaml"):
-        if path.name in ("asked.yaml", "crisis-examples.yaml"):  # users' words, not the base's
+        if path.name in (ASKED_FILE, CRISIS_EXAMPLES_FILE):  # users' words, not the base's
             continue
         words.update(re.findall(r"[a-z]{4,}", path.read_text(encoding="utf-8").casefold()))
     return sorted(words)
