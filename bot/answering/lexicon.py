@@ -315,10 +315,11 @@ class Context:
             """A trigger that overlaps a concept term is part of the symptom ("not" in "can
             not pee", "stopped" in "pee stopped"), not context. One exception: an `intended`
             trigger that is exactly a concept term ("lost weight on purpose" while "on
-            purpose" is also a self-harm sign) stays a trigger; `intended` only cancels the
-            flags that ask for it."""
+            purpose" is also a self-harm sign) stays a trigger, and so does `carried`
+            ("lifting" a child is also a minor-fall word); both cancel only the flags that
+            ask for them."""
             overlapping = [c for c in concepts if c.start <= t.end and t.start <= c.end]
-            if t.name.endswith(":intended"):
+            if t.name.endswith((":intended", ":carried")):
                 return any((c.start, c.end) != (t.start, t.end) for c in overlapping)
             return bool(overlapping)
 

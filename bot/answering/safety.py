@@ -31,8 +31,8 @@ SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis 
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
-# only matters where a flag asks for it.
-DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended"}
+# and "carried" ("lifting my 2 year old") only matter where a flag asks for them.
+DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended", "carried"}
 MAX_TRIED = 6  # occurrences per concept tried when looking for the tightest quote
 
 
