@@ -1,5 +1,5 @@
-"""The optional semantic signal: loads from the wheel with downloads off, and only re-decides
-where the lexical matcher would answer or offer choices."""
+"""The semantic signal: loads from the wheel with downloads off, and only picks among the choices
+the lexical matcher would offer; a lexical answer or fallback stands."""
 
 from __future__ import annotations
 
@@ -15,28 +15,54 @@ pytest.importorskip("wordllama")
 
 
 @pytest.fixture(scope="module")
-def fused(knowledge: Knowledge) -> Engine:
-    engine = Engine(knowledge, replace(MatchConfig(), semantic=True))
+def lexical(knowledge: Knowledge) -> Engine:
+    return Engine(knowledge, replace(MatchConfig(), semantic=False))
+
+
+def test_it_is_on_by_default_and_loads_from_the_wheel(engine: Engine) -> None:
+    assert engine.config.semantic
     assert engine.semantic is not None, "the pinned model loads from the wheel"
-    return engine
 
 
-def test_cosines_rank_the_right_entry_first(fused: Engine) -> None:
-    assert fused.semantic is not None
-    cosines = fused.semantic.cosines("is there oil on their hands")
+def test_cosines_rank_the_right_entry_first(engine: Engine) -> None:
+    assert engine.semantic is not None
+    cosines = engine.semantic.cosines("is there oil on their hands")
     assert max(cosines, key=lambda k: cosines[k]) == "massage-oil"
 
 
-def test_a_lexical_fallback_is_never_rescued(fused: Engine, engine: Engine) -> None:
+def test_a_lexical_fallback_is_never_rescued(engine: Engine, lexical: Engine) -> None:
     for text in ("best pizza dough recipe", "learn guitar chords fast", "capital of peru"):
+        assert lexical.answer(text).kind == "fallback"
         assert engine.answer(text).kind == "fallback"
-        assert fused.answer(text).kind == "fallback"
 
 
-def test_safety_and_subjects_come_before_it(fused: Engine) -> None:
-    assert fused.answer("i want to kill myself").tier == "crisis"
-    assert fused.answer("my neck hurts").reason == "other-body"
-    assert fused.answer("how much does a session cost").reason == "not-covered"
+def test_it_picks_only_among_the_lexical_choices(engine: Engine, lexical: Engine) -> None:
+    question = "what do they actually do to you during the massage"
+    offered = lexical.answer(question)
+    assert offered.kind == "clarify"
+    picked = engine.answer(question)
+    assert picked.kind == "answer"
+    assert picked.entry_id == "techniques"
+    assert picked.entry_id in {t.id for t in offered.suggestions}
+
+
+def test_a_lexical_answer_stands(engine: Engine, lexical: Engine) -> None:
+    for text in ("do they use oil", "is massage safe when pregnant", "what is remedial massage"):
+        before = lexical.answer(text)
+        assert before.kind == "answer"
+        assert engine.answer(text).entry_id == before.entry_id
+
+
+def test_a_choice_far_in_meaning_is_not_answered(knowledge: Knowledge) -> None:
+    question = "what do they actually do to you during the massage"
+    strict = Engine(knowledge, replace(MatchConfig(), fused_cosine=0.99))
+    assert strict.answer(question).kind == "clarify"
+
+
+def test_safety_and_subjects_come_before_it(engine: Engine) -> None:
+    assert engine.answer("i want to kill myself").tier == "crisis"
+    assert engine.answer("my neck hurts").reason == "other-body"
+    assert engine.answer("how much does a session cost").reason == "not-covered"
 
 
 def test_a_wrong_checksum_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:

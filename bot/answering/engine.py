@@ -308,32 +308,31 @@ class Engine:
     def _fuse(
         self, question: str, ranked: list[Scored], decision: Decision
     ) -> tuple[list[Scored], Decision]:
-        """Where the lexical matcher would answer or offer choices, decide again on the lexical
-        score fused with the semantic one; a lexical fallback is never rescued."""
-        if self.semantic is None or decision == "fallback" or not ranked:
+        """Where the lexical matcher would offer choices, the semantic signal may pick one: the
+        choices' lexical scores fused with their cosines, answered when the best leads by
+        `fused_gap` and means nearly the same (cosine at least `fused_cosine`). A lexical
+        answer or fallback stands: measured, re-deciding those answered real questions loosely."""
+        if self.semantic is None or decision != "clarify" or not ranked:
             return ranked, decision
         config = self.config
         cosines = self.semantic.cosines(question)
         weight = config.semantic_weight
+        offered = ranked[: config.max_suggestions]
         fused = sorted(
             (
                 Scored(
                     s.entry_id,
                     round((1 - weight) * s.score + weight * 100 * cosines.get(s.entry_id, 0.0), 1),
                 )
-                for s in ranked
+                for s in offered
             ),
             key=lambda s: s.score,
             reverse=True,
         )
-        top = fused[0].score
-        gap = top - (fused[1].score if len(fused) > 1 else 0.0)
-        offered = [s for s in fused[: config.max_suggestions] if s.score >= config.fused_clarify]
-        if top >= config.fused_answer and (gap >= config.fused_gap or len(offered) < 2):
-            return fused, "answer"
-        if top >= config.fused_clarify:
-            return offered + [s for s in fused if s not in offered], "clarify"
-        return fused, "fallback"
+        gap = fused[0].score - (fused[1].score if len(fused) > 1 else 0.0)
+        if gap >= config.fused_gap and cosines.get(fused[0].entry_id, 0.0) >= config.fused_cosine:
+            return fused + [s for s in ranked if s not in offered], "answer"
+        return ranked, decision
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self._matcher.rank(prepared)

@@ -54,15 +54,14 @@ class MatchConfig:
     min_segment_tokens: int = 3  # a sentence scored alone needs this many content words
     typo_long: float = 85.0  # "masage", "theripist", "sesion"; never "chilled" -> "children"
     typo_short: float = 86.0  # four-letter words: only an added or dropped letter
-    # The semantic signal (bot/answering/semantic.py), fused as (1 - w) x lexical + w x 100 x cosine
-    # where the lexical matcher would answer or clarify; a lexical fallback stays a fallback.
-    # Off: measured, it answered more blind questions right but also more real questions
-    # loosely (see the README); `pip install '.[semantic]'` and semantic=True to try it.
-    semantic: bool = False
+    # The semantic signal (bot/answering/semantic.py) picks among the choices the lexical
+    # matcher would offer: their scores fused as (1 - w) x lexical + w x 100 x cosine, answered
+    # when the best leads by `fused_gap` and its cosine is at least `fused_cosine`. A lexical
+    # answer or fallback stands; without the `wordllama` package the bot matches lexically.
+    semantic: bool = True
     semantic_weight: float = 0.3
-    fused_answer: float = 40.0
     fused_gap: float = 2.0
-    fused_clarify: float = 40.0
+    fused_cosine: float = 0.6
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
 
 

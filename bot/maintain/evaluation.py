@@ -369,7 +369,7 @@ def sweep_table(
     """Top-1 / wrong / off-topic answered for each file, one knob varied at a time."""
     base = MatchConfig()
     configs = [("shipped", base)]
-    configs.append(("semantic=on", replace(base, semantic=True)))
+    configs.append(("semantic=off", replace(base, semantic=False)))
     for knob, values in (grid or SWEEP).items():
         for value in values:
             if value != getattr(base, knob):
