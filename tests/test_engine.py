@@ -238,3 +238,35 @@ def test_thanks_or_goodbye_with_low_mood_keeps_the_helplines(engine: Engine, tex
     reply = engine.answer(text)
     assert reply.kind != "smalltalk"
     assert "116 123" in engine.render_plain(reply)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("my doctor says I have osteoporosis, is a deep back massage ok?", "caution-osteoporosis"),
+        ("I'm on warfarin, how firm will the therapist go on my back?", "caution-blood-thinners"),
+    ],
+)
+def test_a_named_caution_answers_before_the_general_entry(
+    engine: Engine, text: str, entry: str
+) -> None:
+    assert engine.answer(text).entry_id == entry
+
+
+def test_a_caution_named_nowhere_does_not_answer_first(engine: Engine) -> None:
+    reply = engine.answer("how firm will the therapist go on my back?")
+    assert not (reply.entry_id or "").startswith("caution-")
+
+
+@pytest.mark.parametrize(
+    ("text", "doctor"),
+    [
+        ("how do I know if it's serious enough for a doctor", True),  # no part of the body named
+        ("should my back pain be checked by a doctor", True),
+        ("my knee is swollen, should I see a doctor", False),  # another part of the body
+    ],
+)
+def test_seeing_a_doctor_is_about_the_back_unless_another_part_is_named(
+    engine: Engine, text: str, doctor: bool
+) -> None:
+    assert (engine.answer(text).entry_id == "when-to-see-doctor") is doctor

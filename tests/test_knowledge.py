@@ -368,3 +368,16 @@ def test_check_refuses_answers_first_naming_no_entry(knowledge_copy: Path) -> No
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("answers_first names no entry 'sciatica-dsc'" in p.message for p in problems)
+
+
+def test_check_refuses_named_first_without_a_subject(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "subjects.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "named_first: [caution-blood-clots," in text
+    wrong = "named_first: [caution-blood-clot, techniques,"
+    path.write_text(text.replace("named_first: [caution-blood-clots,", wrong))
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    messages = [p.message for p in problems]
+    assert any("named_first names no entry 'caution-blood-clot'" in m for m in messages), messages
+    assert any("'techniques' has no needs_words" in m for m in messages), messages

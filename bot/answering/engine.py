@@ -138,6 +138,20 @@ class Engine:
         )
         self.config = self._matcher.config
         self.subjects = SubjectCheck(knowledge)
+        # caution id -> entries whose own phrasings name that caution's subject ("what do they
+        # rub into the skin" is the oil entry's): a question such an entry answers best keeps it.
+        self._named_by = {
+            caution: frozenset(
+                e.id
+                for e in knowledge.entries
+                if e.id != caution
+                and any(
+                    self.subjects.names_its_subject(caution, self.subject(text))
+                    for text in (e.title, *e.phrasings)
+                )
+            )
+            for caution in knowledge.subjects.named_first
+        }
         self._renderer = Renderer(knowledge)
         self.semantic = Semantic.load(knowledge.entries) if self.config.semantic else None
 
@@ -293,6 +307,10 @@ class Engine:
             first = [Scored(subject.first, max(score, self.config.answer_score))]
             ranked = first + [s for s in ranked if s.entry_id != subject.first]
             return self._from_match(question, "answer", ranked, subject), ranked
+        named = self._named_first(ranked, subject)
+        if named is not None:
+            ranked = [named] + [s for s in ranked if s.entry_id != named.entry_id]
+            return self._from_match(question, "answer", ranked, subject), ranked
         decision = self._matcher.decide(ranked)
         if decision != "answer" and previous in self.knowledge.by_id and self._is_follow_up(
             prepared, subject
@@ -304,6 +322,25 @@ class Engine:
                 ranked, decision = followed, "answer"
         ranked, decision = self._fuse(question, ranked, decision)
         return self._from_match(question, decision, ranked, subject), ranked
+
+    def _named_first(self, ranked: list[Scored], subject: Subject) -> Scored | None:
+        """A caution whose subject the question names ("brittle bones", "on warfarin"), ranked
+        within `clarify_window` of the best: it answers first, scored as the best - unless the
+        best entry's own phrasings name that subject too."""
+        if not ranked or ranked[0].score < self.config.clarify_score:
+            return None
+        best = ranked[0]
+        for scored in ranked:
+            if best.score - scored.score > self.config.clarify_window:
+                break
+            covered = self._named_by.get(scored.entry_id)
+            if (
+                covered is not None
+                and best.entry_id not in covered
+                and self.subjects.names_its_subject(scored.entry_id, subject)
+            ):
+                return Scored(scored.entry_id, max(best.score, scored.score))
+        return None
 
     def _fuse(
         self, question: str, ranked: list[Scored], decision: Decision

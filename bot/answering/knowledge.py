@@ -105,6 +105,9 @@ class Subjects:
     # entry id -> phrases that make it the answer outright ("slipped disc": the signpost, never
     # a massage answer)
     answers_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # entries answered first when the question names their subject (needs_words) and they rank
+    # close to the best: "brittle bones, can I have a firm massage?" gets the osteoporosis caution
+    named_first: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -577,6 +580,23 @@ def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
                     f"needs_context names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
                 )
             )
+    for i, entry_id in enumerate(doc.value.get("named_first", ())):
+        if entry_id not in ids:
+            problems.append(
+                Problem(
+                    display,
+                    doc.line(("named_first", i)),
+                    f"named_first names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
+                )
+            )
+        elif entry_id not in doc.value.get("needs_words", {}):
+            problems.append(
+                Problem(
+                    display,
+                    doc.line(("named_first", i)),
+                    f"named_first: '{entry_id}' has no needs_words to name its subject",
+                )
+            )
     for key in ("any_region", "needs_words", "answers_first"):
         for entry_id in doc.value.get(key, {}):
             if entry_id not in ids:
@@ -751,6 +771,7 @@ def _assemble(
             answers_first={
                 k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
             },
+            named_first=tuple(subjects_doc.get("named_first", ())),
         ),
         article=documents.article or "",
         directory=directory,

@@ -188,6 +188,7 @@ def write_knowledge(base: Path, entries: list[dict[str, object]], source: Path) 
     subjects["needs_words"] = {}
     subjects["needs_context"] = []
     subjects["answers_first"] = {}
+    subjects["named_first"] = []
     (target / "subjects.yaml").write_text(yaml.safe_dump(subjects, allow_unicode=True), "utf-8")
     (target / "entries.yaml").write_text(
         yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True), "utf-8"
