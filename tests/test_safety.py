@@ -28,6 +28,10 @@ CRISIS = [
     "i hold a lighter to my arm when the pain is bad, it takes my mind off it",  # act+body+sign
 ]
 EMERGENCY = [
+    "my foot keeps flapping when I walk and my back is bad",
+    "28 weeks pregnant and my belly goes hard every few minutes with back pain",
+    "fell off the roof about three metres and my back is killing me",
+    "I can't tell when I need to go any more since my back went",
     "I can't pee and my back is agony",
     "trouble with my waterworks since my back went",
     "needing a wee but nothing comes out",
@@ -63,6 +67,8 @@ SAME_DAY = [
     "the pain wakes me up at night and lying down doesn't help",
     "on methotrexate and my back has been agony for a week",
     "I fell yesterday and landed on my back",
+    "on alendronic acid and I coughed and felt my back go",
+    "lots of pain at night, I've ended up sleeping in the chair",
 ]
 NOT_RED_FLAGS = [
     "what is remedial massage",
@@ -93,6 +99,11 @@ NOT_RED_FLAGS = [
     "i just want the pain gone, would massage help",
     # A trigger that is a whole concept term stays a trigger ("on purpose": intended)
     "dropped a stone on purpose with diet and the gym, my back feels great",
+    # A child being carried, a past injury, a film, an idiom
+    "lifting my 3 year old all day has done my back in",
+    "broke my back in a crash in my 20s, fully healed now",
+    "in a film I watched the hero's legs went numb, is that realistic",
+    "been dragging my feet about booking a massage for my back",
 ]
 
 
