@@ -184,8 +184,9 @@ class Lexicon:
         self._corrections: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
-        """A long word one letter off a lexicon word becomes that word ("numbnes", "tingleing")."""
-        if word in self._known or len(word) < TYPO_MIN_LEN or not word.isalpha():
+        """A long word one letter off a lexicon word becomes that word ("numbnes", "tingleing");
+        a word one letter shorter than that may only have dropped a letter ("givin", "eithr")."""
+        if word in self._known or len(word) < TYPO_MIN_LEN - 1 or not word.isalpha():
             return word
         if self.english and is_english_word(word):
             return word
@@ -199,7 +200,8 @@ class Lexicon:
         if best is not None:
             target = best[0]
             # Plurals and verb endings are different words here: "leg" vs "legs".
-            if target.rstrip("s") != word.rstrip("s"):
+            dropped = len(target) == len(word) + 1 or len(word) >= TYPO_MIN_LEN
+            if target.rstrip("s") != word.rstrip("s") and dropped:
                 corrected = target
         if len(self._corrections) < 50_000:
             self._corrections[word] = corrected
@@ -319,6 +321,8 @@ class Context:
             ("lifting" a child is also a minor-fall word); both cancel only the flags that
             ask for them."""
             overlapping = [c for c in concepts if c.start <= t.end and t.start <= c.end]
+            if t.name.endswith(":family"):  # "died of" is a relative's death, not a wish to die
+                return False
             if t.name.endswith((":intended", ":carried")):
                 return any((c.start, c.end) != (t.start, t.end) for c in overlapping)
             return bool(overlapping)

@@ -52,6 +52,22 @@ _WHOLE = {
     "ur": "your",
     "pls": "please",
     "plz": "please",
+    # text-speak for the words a symptom turns on ("cnt lift my foot", "cudnt feel it")
+    "cnt": "can not",
+    "carnt": "can not",
+    "cn": "can",
+    "cud": "could",
+    "cudnt": "could not",
+    "coudnt": "could not",
+    "wud": "would",
+    "wudnt": "would not",
+    "dnt": "do not",
+    "dint": "did not",
+    "dosnt": "does not",
+    "havnt": "have not",
+    "hvnt": "have not",
+    "shud": "should",
+    "shudnt": "should not",
 }
 _SUFFIX = {
     "n't": " not",
