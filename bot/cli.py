@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Literal, NoReturn, TextIO
 
 from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
@@ -213,22 +213,28 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     if not isinstance(signal, dict) or not isinstance(signal.get("model"), str):
         print(f"{PROG}: {directory / SAFETY_FILE} names no crisis model (signal: model:)", file=err)
         return 1
-    pairs = read_training_pairs(directory)
-    crisis = sum(1 for _, is_crisis in pairs if is_crisis)
-    if not crisis or crisis == len(pairs):
+    models: list[tuple[Literal["crisis", "emergency"], str]] = [("crisis", signal["model"])]
+    emergency = safety.value.get("emergency_signal") if safety is not None else None
+    if isinstance(emergency, dict) and isinstance(emergency.get("model"), str):
+        models.append(("emergency", emergency["model"]))
+    for positive, name in models:
+        pairs = read_training_pairs(directory, positive)
+        count = sum(1 for _, is_positive in pairs if is_positive)
+        if not count or count == len(pairs):
+            print(
+                f"{PROG}: training needs {positive} and other examples "
+                f"({count} of {len(pairs)})",
+                file=err,
+            )
+            return 1
+        model = train(pairs)
+        path = directory / name
+        path.write_text(model.to_json(), encoding="utf-8")
         print(
-            f"{PROG}: training needs crisis and other examples ({crisis} of {len(pairs)})",
-            file=err,
+            f"trained on {len(pairs)} messages ({count} {positive}): {len(model.weights)} "
+            f"weights written to {path}",
+            file=out,
         )
-        return 1
-    model = train(pairs)
-    path = directory / signal["model"]
-    path.write_text(model.to_json(), encoding="utf-8")
-    print(
-        f"trained on {len(pairs)} messages ({crisis} crisis): {len(model.weights)} weights "
-        f"written to {path}",
-        file=out,
-    )
     return 0
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema_rs
 
@@ -25,8 +25,10 @@ from bot.answering.safety import (
     DEFAULT_CANCELLED_BY,
     SIGNAL_CARD,
     SIGNAL_CHECK_IN,
+    SIGNAL_EMERGENCY,
     Card,
     CrisisSignal,
+    EmergencySignal,
     Flag,
     LanguagePack,
     SafetyData,
@@ -650,14 +652,27 @@ def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Proble
     return _safety((safety.located, safety.display), languages)
 
 
-def training_pairs(crisis_examples: Any, asked: Any) -> list[tuple[str, bool]]:
-    """What the crisis signal learns from, in a fixed order: the labelled messages of
-    crisis-examples.yaml, then every question of asked.yaml (none of them is a crisis)."""
+Positive = Literal["crisis", "emergency"]
+
+
+def _positive(item: dict[str, Any], positive: Positive) -> bool:
+    if positive == "crisis":
+        return item.get("expect") == "crisis"
+    return str(item.get("kind", "")).startswith("emergency")
+
+
+def training_pairs(
+    crisis_examples: Any, asked: Any, positive: Positive = "crisis"
+) -> list[tuple[str, bool]]:
+    """What a signal learns from, in a fixed order: the labelled messages of
+    crisis-examples.yaml, then every question of asked.yaml (none of them is a red flag).
+    The crisis signal's positives are the messages labelled `crisis`; the emergency signal's,
+    those whose kind is `emergency-*`."""
     pairs: list[tuple[str, bool]] = []
     if isinstance(crisis_examples, dict):
         for item in crisis_examples.get("crisis_examples") or ():
             if isinstance(item, dict) and isinstance(item.get("text"), str):
-                pairs.append((item["text"].strip(), item.get("expect") == "crisis"))
+                pairs.append((item["text"].strip(), _positive(item, positive)))
     if isinstance(asked, dict):
         for key in ("asked", "not_answered"):
             for texts in (asked.get(key) or {}).values():
@@ -665,7 +680,7 @@ def training_pairs(crisis_examples: Any, asked: Any) -> list[tuple[str, bool]]:
     return pairs
 
 
-def read_training_pairs(directory: Path) -> list[tuple[str, bool]]:
+def read_training_pairs(directory: Path, positive: Positive = "crisis") -> list[tuple[str, bool]]:
     """`training_pairs` straight from the files (for `run_bot.py train`, which must work
     while the model is missing or stale)."""
     values = []
@@ -673,7 +688,7 @@ def read_training_pairs(directory: Path) -> list[tuple[str, bool]]:
         path = directory / name
         located = read_yaml(path, str(path))[0] if path.exists() else None
         values.append(located.value if located is not None else None)
-    return training_pairs(*values)
+    return training_pairs(values[0], values[1], positive)
 
 
 def _attach_signal(
@@ -709,7 +724,47 @@ def _attach_signal(
     card = Flag(SIGNAL_CARD, "crisis", noticed, (), source=source)
     check_in = Flag(SIGNAL_CHECK_IN, "advice", noticed, (), card="check-in", source=source)
     signal = CrisisSignal(model, float(raw["card_at"]), float(raw["check_in_at"]), card, check_in)
-    return replace(safety, signal=signal), problems
+    safety = replace(safety, signal=signal)
+    emergency, found = _emergency_signal(directory, documents, document, safety.flags)
+    return replace(safety, emergency=emergency), problems + found
+
+
+def _emergency_signal(
+    directory: Path, documents: _Documents, document: _Document, flags: Sequence[Flag]
+) -> tuple[EmergencySignal | None, list[Problem]]:
+    """The emergency signal named in safety.yaml (`emergency_signal`, optional): its model must
+    load, and should have been trained on what the examples hold now."""
+    raw = document.located.value.get("emergency_signal")
+    if not isinstance(raw, dict):
+        return None, []
+    path = directory / raw["model"]
+    try:
+        model = CrisisModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = f"emergency model {raw['model']} unusable ({exc}); run `python run_bot.py train`"
+        line = document.located.line(("emergency_signal", "model"))
+        return None, [Problem(document.display, line, message)]
+    problems = []
+    pairs = training_pairs(
+        _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE), "emergency"
+    )
+    if model.digest != digest(pairs):
+        message = (
+            "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
+            "run `python run_bot.py train`"
+        )
+        problems.append(Problem(_display(path), 1, message, "warning"))
+    known = {f.id for f in flags}
+    for i, flag_id in enumerate(raw.get("unless", ())):
+        if flag_id not in known:
+            line = document.located.line(("emergency_signal", "unless", i))
+            message = f"emergency_signal unless names no flag '{flag_id}'"
+            message += _did_you_mean(flag_id, known)
+            problems.append(Problem(document.display, line, message))
+    noticed, source = raw["noticed"].strip(), raw["source"].strip()
+    card = Flag(SIGNAL_EMERGENCY, "emergency", noticed, (), source=source)
+    unless = frozenset(raw.get("unless", ()))
+    return EmergencySignal(model, float(raw["card_at"]), card, unless), problems
 
 
 def _check_texts(documents: _Documents) -> list[Problem]:

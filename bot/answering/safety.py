@@ -27,6 +27,7 @@ from bot.answering.signal import CrisisModel, Score
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
 IDIOM_MARGIN = 0.3  # above card_at by this much, idioms no longer lower the crisis signal
+SIGNAL_EMERGENCY = "emergency-signal"  # the flag id that stands for the emergency signal
 SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
@@ -84,10 +85,25 @@ class CrisisSignal:
 
 
 @dataclass(frozen=True)
+class EmergencySignal:
+    """The learned emergency signal: a model of the same kind as the crisis signal, trained on
+    the emergency messages of crisis-examples.yaml (kinds `emergency-*`) against all the
+    others; a net under the emergency flags for wordings no list foresaw."""
+
+    model: CrisisModel
+    card_at: float  # at or above, on an English message with no crisis or emergency card
+    card: Flag  # an emergency flag that stands for the model
+    # flags whose finding says the message was read and is not an emergency ("numb in my left
+    # foot" is the one-leg advice, not both legs)
+    unless: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class SafetyData:
     flags: tuple[Flag, ...]
     languages: Mapping[str, LanguagePack]  # "en" first
     signal: CrisisSignal | None = None
+    emergency: EmergencySignal | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,7 @@ class SafetyGate:
         # likely German), not when it is not ("¿el masaje ayuda con el dolor de espalda?").
         if language == "en" and (not also or "en" in also):
             found.update(self._signal(text, found))
+            found.update(self._emergency(text, found))
         if not found:
             return None
         order = {tier: i for i, tier in enumerate(TIERS)}
@@ -163,8 +180,11 @@ class SafetyGate:
         signal = self.data.signal
         if signal is None or any(f.flag.tier == "crisis" for f in found.values()):
             return {}
-        score = self._score(signal, text)
         carded = any(f.flag.tier != ADVICE for f in found.values())
+        if carded:  # helplines on a card cost little: every sentence counts on its own
+            score = signal.model.score(text, each_sentence=True)
+        else:
+            score = self._score(signal, text)
         checked_in = any(f.flag.card == "check-in" for f in found.values())
         if score.value >= signal.card_at and not carded:
             return {signal.card.id: Found(signal.card, score.quote)}
@@ -172,6 +192,21 @@ class SafetyGate:
         if score.value >= threshold and not checked_in:
             return {signal.check_in.id: Found(signal.check_in, score.quote)}
         return {}
+
+    def _emergency(self, text: str, found: Mapping[str, Found]) -> dict[str, Found]:
+        """The learned emergency signal, where neither a crisis nor an emergency card was
+        found (nor a flag that rules an emergency out): the emergency card, quoting the
+        message's highest-scoring part."""
+        emergency = self.data.emergency
+        if emergency is None or any(
+            f.flag.tier in ("crisis", "emergency") or f.flag.id in emergency.unless
+            for f in found.values()
+        ):
+            return {}
+        score = emergency.model.score(text)
+        if score.value < emergency.card_at:
+            return {}
+        return {emergency.card.id: Found(emergency.card, score.quote)}
 
     def _score(self, signal: CrisisSignal, text: str) -> Score:
         """The model's score, lowered by idioms ("can't live with this pain forever") only

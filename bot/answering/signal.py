@@ -97,8 +97,14 @@ class CrisisModel:
             return self.bias
         return self.bias + math.fsum(feats) * norm(len(feats))
 
-    def score(self, text: str) -> Score:
-        best = max(pieces(text), key=self.raw)
+    def score(self, text: str, each_sentence: bool = False) -> Score:
+        """The best-scoring piece of `text`; with `each_sentence`, every sentence is a piece
+        too (after a red-flag card, where helplines cost little: "numb and can't pee. got a
+        rope out in the shed")."""
+        parts = pieces(text)
+        if each_sentence:
+            parts += [p for p in sentences(text) if p not in parts]
+        best = max(parts, key=self.raw)
         return Score(self.raw(best), best.strip())
 
     def to_json(self) -> str:
