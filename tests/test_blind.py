@@ -94,6 +94,20 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
     assert report.wrong_tier <= 0.02, summary
 
 
+@pytest.mark.parametrize("name", ["j-tune", "j-sealed", "k", "l"])
+def test_blind_safety_sets_j_k_l_bars(engine: Engine, name: str) -> None:
+    """Sets J, K and L: each run once when new (blind-first-runs/), then their misses fixed
+    in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
+    report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
+    assert report.recall("crisis") >= 0.95, summary
+    assert report.recall("emergency") >= 0.96, summary
+    assert report.any_card >= 0.97, summary
+    assert report.false_alarms <= 0.05, summary
+    assert report.check_in_on_none <= 0.05, summary
+    assert report.wrong_tier <= 0.02, summary
+    assert report.disclaimer == 1.0, summary
+
+
 def test_the_crisis_signal_leaves_ordinary_questions_alone(engine: Engine) -> None:
     """Every question of every matching set (none of them a red flag), as the crisis signal
     meets everyday traffic: at most a handful of crisis cards or check-in lines in 1,500."""
@@ -139,6 +153,8 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("h", 0.75, 0.04, 0.03),
         ("i-tune", 0.82, 0.04, 0.03),
         ("i-sealed", 0.84, 0.04, 0.03),
+        ("j-tune", 0.90, 0.03, 0.04),
+        ("j-sealed", 0.86, 0.03, 0.03),
     ],
 )
 def test_blind_matching_bars(
@@ -172,6 +188,12 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-i-tune.txt",
         "safety-i-sealed.txt",
         "matching-i-sealed.txt",
+        "safety-j-tune.txt",
+        "matching-j-tune.txt",
+        "safety-j-sealed.txt",
+        "matching-j-sealed.txt",
+        "safety-k.txt",
+        "safety-l.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
