@@ -140,15 +140,16 @@ class Engine:
         self.subjects = SubjectCheck(knowledge)
         # caution id -> entries whose own phrasings name that caution's subject ("what do they
         # rub into the skin" is the oil entry's): a question such an entry answers best keeps it.
+        prepared = {
+            e.id: [self._matcher.normaliser.prepare(t) for t in (e.title, *e.phrasings)]
+            for e in knowledge.entries
+        } if knowledge.subjects.named_first else {}
         self._named_by = {
             caution: frozenset(
-                e.id
-                for e in knowledge.entries
-                if e.id != caution
-                and any(
-                    self.subjects.names_its_subject(caution, self.subject(text))
-                    for text in (e.title, *e.phrasings)
-                )
+                entry_id
+                for entry_id, texts in prepared.items()
+                if entry_id != caution
+                and any(self.subjects.names_subject_in(caution, p) for p in texts)
             )
             for caution in knowledge.subjects.named_first
         }

@@ -103,6 +103,13 @@ class SubjectCheck:
             for group, no_region in groups
         )
 
+    def names_subject_in(self, entry_id: str, prepared: Prepared) -> bool:
+        """Whether a prepared text uses one word of each group an entry needs, read as a
+        question naming no part of the body never would (for an entry's own phrasings)."""
+        groups = self._needs_words.get(entry_id, ())
+        tokens = Tokens.of(" ".join(prepared.corrected))
+        return bool(groups) and all(group.find(tokens, correct=False) for group, _ in groups)
+
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
         tokens = Tokens.of(" ".join(prepared.corrected))
