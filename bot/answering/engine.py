@@ -353,9 +353,9 @@ class Engine:
         if self.semantic is None or decision != "clarify" or not ranked:
             return ranked, decision
         config = self.config
-        cosines = self.semantic.cosines(question)
-        weight = config.semantic_weight
         offered = ranked[: config.max_suggestions]
+        cosines = self.semantic.cosines(question, [s.entry_id for s in offered])
+        weight = config.semantic_weight
         fused = sorted(
             (
                 Scored(

@@ -7,8 +7,9 @@ is checked against the pinned one. If anything is missing or different, the bot 
 in the log and matches lexically only: the semantic signal is an improvement, never a
 requirement.
 
-Use: `Semantic.load(entries)` once per knowledge base; `cosines(text)` gives, per entry, the
-best cosine between the message and the entry's phrasings and title (about 0.1 ms).
+Use: `Semantic.load(entries)` once per knowledge base; `cosines(text, among)` gives, per entry
+of `among`, the best cosine between the message and the entry's phrasings, title and asked
+wordings (about 0.1 ms once an entry's wordings are embedded; each is embedded on first use).
 """
 
 from __future__ import annotations
@@ -60,23 +61,27 @@ def _model() -> Any | None:
 
 
 class Semantic:
-    """Entry embeddings for one knowledge base."""
+    """Entry embeddings for one knowledge base, computed for an entry the first time it is one
+    of the matcher's choices (so start-up and a large knowledge base cost little)."""
 
     def __init__(self, model: Any, entries: Sequence[Entry]) -> None:
         import numpy as np
 
         self._np = np
         self._model = model
-        texts: list[str] = []
-        owners: list[int] = []
-        for index, entry in enumerate(entries):
-            for text in (*entry.phrasings, entry.title, *entry.asked):
-                texts.append(text)
-                owners.append(index)
         self.ids = [e.id for e in entries]
-        vectors = np.asarray(model.embed(texts), dtype=np.float32)
-        self._vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        self._owners = np.asarray(owners)
+        self._texts = {e.id: (*e.phrasings, e.title, *e.asked) for e in entries}
+        self._vectors: dict[str, Any] = {}
+
+    def _entry(self, entry_id: str) -> Any:
+        """An entry's wordings as unit vectors, embedded once."""
+        vectors = self._vectors.get(entry_id)
+        if vectors is None:
+            np = self._np
+            raw = np.asarray(self._model.embed(list(self._texts[entry_id])), dtype=np.float32)
+            vectors = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
+            self._vectors[entry_id] = vectors
+        return vectors
 
     @classmethod
     def load(cls, entries: Sequence[Entry]) -> Semantic | None:
@@ -85,13 +90,14 @@ class Semantic:
             return None
         return cls(model, entries)
 
-    def cosines(self, text: str) -> dict[str, float]:
+    def cosines(self, text: str, among: Sequence[str] | None = None) -> dict[str, float]:
+        """Per entry (or per entry of `among`: the matcher's few choices), the best cosine
+        between `text` and its wordings."""
         np = self._np
         vector = np.asarray(self._model.embed([text[:2000]]), dtype=np.float32)[0]
         norm = float(np.linalg.norm(vector))
         if norm == 0.0:
             return {}
-        sims = self._vectors @ (vector / norm)
-        best = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._owners, sims)
-        return {entry_id: float(best[i]) for i, entry_id in enumerate(self.ids)}
+        vector = vector / norm
+        wanted = self.ids if among is None else [i for i in among if i in self._texts]
+        return {entry_id: float((self._entry(entry_id) @ vector).max()) for entry_id in wanted}
