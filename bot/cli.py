@@ -217,8 +217,11 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     emergency = safety.value.get("emergency_signal") if safety is not None else None
     if isinstance(emergency, dict) and isinstance(emergency.get("model"), str):
         models.append(("emergency", emergency["model"]))
-    for positive, name in models:
-        pairs = read_training_pairs(directory, positive)
+    if len({name for _, name in models}) < len(models):
+        print(f"{PROG}: the crisis and emergency models need files of their own", file=err)
+        return 1
+    examples = [(p, name, read_training_pairs(directory, p)) for p, name in models]
+    for positive, _, pairs in examples:  # nothing is written unless every model can be trained
         count = sum(1 for _, is_positive in pairs if is_positive)
         if not count or count == len(pairs):
             print(
@@ -227,6 +230,8 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
                 file=err,
             )
             return 1
+    for positive, name, pairs in examples:
+        count = sum(1 for _, is_positive in pairs if is_positive)
         model = train(pairs)
         path = directory / name
         path.write_text(model.to_json(), encoding="utf-8")

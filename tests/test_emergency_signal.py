@@ -17,7 +17,8 @@ from tests.test_cli import run_cli
 
 # Saddle numbness said in a way no emergency flag's words cover: only the model catches it.
 UNLISTED = (
-    "wiped after going to the loo and couldnt feel the paper at all, back has been bad for days"
+    "sat on the toilet this morning and it was like sitting on someone elses bum, back has been "
+    "bad all week"
 )
 
 
@@ -44,7 +45,14 @@ def test_the_model_catches_what_the_word_rules_miss(knowledge: Knowledge) -> Non
     assert (reply.kind, reply.tier) == ("urgent", "emergency")
     finding = SafetyGate(knowledge.safety).check(UNLISTED)
     assert finding is not None and finding.found[0].flag.id == "emergency-signal"
-    assert "couldnt feel the paper" in finding.found[0].quote  # the user's own words
+    assert "sitting on someone elses bum" in finding.found[0].quote  # the user's own words
+
+
+def test_its_card_quotes_one_sentence_not_the_whole_story(knowledge: Knowledge) -> None:
+    story = " ".join(f"Day {n} of moving house, carrying boxes up the stairs." for n in range(12))
+    finding = SafetyGate(knowledge.safety).check(f"{story} {UNLISTED}.")
+    assert finding is not None and finding.found[0].flag.id == "emergency-signal"
+    assert len(finding.found[0].quote) <= 160 and "Day 3" not in finding.found[0].quote
 
 
 def test_numbness_down_one_leg_rules_it_out(knowledge: Knowledge) -> None:
@@ -95,3 +103,17 @@ def test_check_refuses_an_unknown_flag_in_unless(knowledge_copy: Path) -> None:
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("unless names no flag 'one-legs'" in p.message for p in problems)
+
+
+def test_the_two_models_need_files_of_their_own(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "safety.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  model: emergency-model.json\n" in text
+    path.write_text(text.replace("  model: emergency-model.json\n", "  model: crisis-model.json\n"))
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("the crisis signal's file" in p.message for p in problems)
+    before = (knowledge_copy / "crisis-model.json").read_bytes()
+    code, _, err = run_cli("--knowledge", str(knowledge_copy), "train")
+    assert code == 1 and "files of their own" in err
+    assert (knowledge_copy / "crisis-model.json").read_bytes() == before

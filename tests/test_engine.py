@@ -256,17 +256,3 @@ def test_a_named_caution_answers_before_the_general_entry(
 def test_a_caution_named_nowhere_does_not_answer_first(engine: Engine) -> None:
     reply = engine.answer("how firm will the therapist go on my back?")
     assert not (reply.entry_id or "").startswith("caution-")
-
-
-@pytest.mark.parametrize(
-    ("text", "doctor"),
-    [
-        ("how do I know if it's serious enough for a doctor", True),  # no part of the body named
-        ("should my back pain be checked by a doctor", True),
-        ("my knee is swollen, should I see a doctor", False),  # another part of the body
-    ],
-)
-def test_seeing_a_doctor_is_about_the_back_unless_another_part_is_named(
-    engine: Engine, text: str, doctor: bool
-) -> None:
-    assert (engine.answer(text).entry_id == "when-to-see-doctor") is doctor

@@ -28,6 +28,9 @@ CRISIS = [
     "i hold a lighter to my arm when the pain is bad, it takes my mind off it",  # act+body+sign
 ]
 EMERGENCY = [
+    "I nearly died of the pain and cant feel my legs",
+    "my legs both went numb and died on me",
+    "sciatica down one leg and I couldnt feel the paper when I wiped",
     "my foot keeps flapping when I walk and my back is bad",
     "28 weeks pregnant and my belly goes hard every few minutes with back pain",
     "fell off the roof about three metres and my back is killing me",
@@ -69,6 +72,7 @@ SAME_DAY = [
     "I fell yesterday and landed on my back",
     "on alendronic acid and I coughed and felt my back go",
     "lots of pain at night, I've ended up sleeping in the chair",
+    "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
     "what is remedial massage",
@@ -99,8 +103,8 @@ NOT_RED_FLAGS = [
     "i just want the pain gone, would massage help",
     # A trigger that is a whole concept term stays a trigger ("on purpose": intended)
     "dropped a stone on purpose with diet and the gym, my back feels great",
-    # A child being carried, a past injury, a film, an idiom
-    "lifting my 3 year old all day has done my back in",
+    # A past injury, a film, an idiom, a relative's death
+    "my grandad died of bowel cancer so I'm a bit paranoid, but my back is just stiff",
     "broke my back in a crash in my 20s, fully healed now",
     "in a film I watched the hero's legs went numb, is that realistic",
     "been dragging my feet about booking a massage for my back",
@@ -313,3 +317,17 @@ def test_low_mood_words_do_not_cost_the_rest_of_the_question(engine: Engine) -> 
     reply = engine.answer("feeling low lately, do I need to undress for a session?")
     assert reply.kind in ("answer", "clarify") and reply.advice == ("check-in",)
     assert reply.question.startswith("feeling low lately")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Posso falar com alguém sobre dor nas costas e nas pernas?", "pt"),
+        ("J'ai vu un film de tueur hier et depuis j'ai mal au dos", "fr"),
+    ],
+)
+def test_a_short_word_in_another_language_is_never_corrected_into_a_symptom(
+    engine: Engine, text: str, lang: str
+) -> None:
+    finding = engine.safety.check(text, lang, (lang,))
+    assert finding is None or finding.tier is None, finding

@@ -325,10 +325,11 @@ class Engine:
         return self._from_match(question, decision, ranked, subject), ranked
 
     def _named_first(self, ranked: list[Scored], subject: Subject) -> Scored | None:
-        """A caution whose subject the question names ("brittle bones", "on warfarin"), ranked
-        within `clarify_window` of the best: it answers first, scored as the best - unless the
-        best entry's own phrasings name that subject too."""
-        if not ranked or ranked[0].score < self.config.clarify_score:
+        """A caution whose subject the question names ("brittle bones", "on warfarin"), in a
+        question about massage that the best entry would answer outright, ranked within
+        `clarify_window` of the best: it answers first, scored as the best - unless the best
+        entry's own phrasings name that subject too."""
+        if not ranked or ranked[0].score < self.config.answer_score or not subject.massage:
             return None
         best = ranked[0]
         for scored in ranked:
@@ -353,7 +354,7 @@ class Engine:
         if self.semantic is None or decision != "clarify" or not ranked:
             return ranked, decision
         config = self.config
-        offered = ranked[: config.max_suggestions]
+        offered = self._matcher.suggestions(ranked)  # the choices a clarify would offer
         cosines = self.semantic.cosines(question, [s.entry_id for s in offered])
         weight = config.semantic_weight
         fused = sorted(

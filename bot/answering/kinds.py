@@ -34,8 +34,7 @@ ADVICE_CARDS: tuple[AdviceCard, ...] = get_args(AdviceCard)
 SafetyLabel = Literal[CardTier, "none"]
 
 # Context that can drop a red-flag concept (bot/answering/lexicon.py).
-# "carried": a child someone lifts or carries ("lifting my 2 year old"), not a child in pain.
-ContextKind = Literal["negated", "historical", "hypothetical", "intended", "family", "carried"]
+ContextKind = Literal["negated", "historical", "hypothetical", "intended", "family"]
 CONTEXT_KINDS: tuple[ContextKind, ...] = get_args(ContextKind)
 
 # A recorded event (bot/store.py): a fallback or clarify reply, a clarify choice tapped, a vote.

@@ -737,6 +737,10 @@ def _emergency_signal(
     raw = document.located.value.get("emergency_signal")
     if not isinstance(raw, dict):
         return None, []
+    if raw["model"] == document.located.value["signal"]["model"]:
+        line = document.located.line(("emergency_signal", "model"))
+        message = "emergency_signal model is the crisis signal's file: give it its own"
+        return None, [Problem(document.display, line, message)]
     path = directory / raw["model"]
     try:
         model = CrisisModel.load(path)

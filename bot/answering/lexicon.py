@@ -185,8 +185,12 @@ class Lexicon:
 
     def correct(self, word: str) -> str:
         """A long word one letter off a lexicon word becomes that word ("numbnes", "tingleing");
-        a word one letter shorter than that may only have dropped a letter ("givin", "eithr")."""
-        if word in self._known or len(word) < TYPO_MIN_LEN - 1 or not word.isalpha():
+        in English a word one letter shorter than that may only have dropped a letter ("givin",
+        "eithr")."""
+        # Five letters only in English, where real words are never corrected ("falar" is not
+        # "falhar", "tueur" is not "tumeur").
+        shortest = TYPO_MIN_LEN - 1 if self.english else TYPO_MIN_LEN
+        if word in self._known or len(word) < shortest or not word.isalpha():
             return word
         if self.english and is_english_word(word):
             return word
@@ -317,13 +321,13 @@ class Context:
             """A trigger that overlaps a concept term is part of the symptom ("not" in "can
             not pee", "stopped" in "pee stopped"), not context. One exception: an `intended`
             trigger that is exactly a concept term ("lost weight on purpose" while "on
-            purpose" is also a self-harm sign) stays a trigger, and so does `carried`
-            ("lifting" a child is also a minor-fall word); both cancel only the flags that
-            ask for them."""
+            purpose" is also a self-harm sign) stays a trigger; `intended` only cancels the
+            flags that ask for it. A family trigger led by a relative ("grandad died of")
+            stays a trigger too, though "died" is a crisis word."""
             overlapping = [c for c in concepts if c.start <= t.end and t.start <= c.end]
-            if t.name.endswith(":family"):  # "died of" is a relative's death, not a wish to die
-                return False
-            if t.name.endswith((":intended", ":carried")):
+            if t.name == "before:family" and all(c.start > t.start for c in overlapping):
+                return False  # "grandad died of": a relative's death ("I nearly died of" is void)
+            if t.name.endswith(":intended"):
                 return any((c.start, c.end) != (t.start, t.end) for c in overlapping)
             return bool(overlapping)
 

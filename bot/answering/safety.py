@@ -23,17 +23,19 @@ from bot.answering.kinds import (
 from bot.answering.kinds import CONTEXT_KINDS, AdviceCard, CardTier, ContextKind, Tier
 from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
 from bot.answering.signal import CrisisModel, Score
+from bot.answering.text import sentences
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
+QUOTE_MAX = 160  # characters of the user's words an emergency-signal card repeats
 IDIOM_MARGIN = 0.3  # above card_at by this much, idioms no longer lower the crisis signal
 SIGNAL_EMERGENCY = "emergency-signal"  # the flag id that stands for the emergency signal
 SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
-# and "carried" ("lifting my 2 year old") only matter where a flag asks for them.
-DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended", "carried"}
+# only matters where a flag asks for it.
+DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended"}
 MAX_TRIED = 6  # occurrences per concept tried when looking for the tightest quote
 
 
@@ -206,7 +208,11 @@ class SafetyGate:
         score = emergency.model.score(text)
         if score.value < emergency.card_at:
             return {}
-        return {emergency.card.id: Found(emergency.card, score.quote)}
+        # Quote the sentence of the best piece that scores highest, and not at length.
+        best = max(sentences(score.quote) or [score.quote], key=emergency.model.raw).strip()
+        if len(best) > QUOTE_MAX:
+            best = best[: QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
+        return {emergency.card.id: Found(emergency.card, best)}
 
     def _score(self, signal: CrisisSignal, text: str) -> Score:
         """The model's score, lowered by idioms ("can't live with this pain forever") only

@@ -42,9 +42,6 @@ class Subject:
         return self.other_region is not None and not self.back
 
 
-NO_REGION = "<no region>"  # in a needs_words group: met too when no part of the body is named
-
-
 class SubjectCheck:
     def __init__(self, knowledge: Knowledge) -> None:
         s = knowledge.subjects
@@ -52,14 +49,8 @@ class SubjectCheck:
             entry_id: Lexicon({"needed": needed}, gap=0) if needed else None
             for entry_id, needed in s.any_region.items()
         }
-        # A group holding NO_REGION is also met by a question that names no part of the body
-        # ("what signs mean it's serious?" is about the back in a back-pain bot).
         self._needs_words = {
-            entry_id: [
-                (Lexicon({"needed": [w for w in group if w != NO_REGION]}, gap=0),
-                 NO_REGION in group)
-                for group in groups
-            ]
+            entry_id: [Lexicon({"needed": group}, gap=0) for group in groups]
             for entry_id, groups in s.needs_words.items()
         }
         self._lexicon = Lexicon(
@@ -97,18 +88,14 @@ class SubjectCheck:
     def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
         """Whether the question uses one word of each group an entry needs (needs_words)."""
         groups = self._needs_words.get(entry_id, ())
-        unnamed = not subject.back and subject.other_region is None
-        return all(
-            (unnamed and no_region) or group.find(subject.tokens, correct=False)
-            for group, no_region in groups
-        )
+        return all(group.find(subject.tokens, correct=False) for group in groups)
 
     def names_subject_in(self, entry_id: str, prepared: Prepared) -> bool:
-        """Whether a prepared text uses one word of each group an entry needs, read as a
-        question naming no part of the body never would (for an entry's own phrasings)."""
+        """Whether a prepared text (an entry's own phrasing) uses one word of each group an
+        entry needs."""
         groups = self._needs_words.get(entry_id, ())
         tokens = Tokens.of(" ".join(prepared.corrected))
-        return bool(groups) and all(group.find(tokens, correct=False) for group, _ in groups)
+        return bool(groups) and all(group.find(tokens, correct=False) for group in groups)
 
     def check(self, prepared: Prepared) -> Subject:
         # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
