@@ -573,32 +573,15 @@ def _check_references(built: list[_Built], subjects: _Document | None) -> list[P
 def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
     doc, display = subjects.located, subjects.display
     problems = []
-    for i, entry_id in enumerate(doc.value["needs_context"]):
-        if entry_id not in ids:
-            problems.append(
-                Problem(
-                    display,
-                    doc.line(("needs_context", i)),
-                    f"needs_context names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
-                )
-            )
-    for i, entry_id in enumerate(doc.value.get("named_first", ())):
-        if entry_id not in ids:
-            problems.append(
-                Problem(
-                    display,
-                    doc.line(("named_first", i)),
-                    f"named_first names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}",
-                )
-            )
-        elif entry_id not in doc.value.get("needs_words", {}):
-            problems.append(
-                Problem(
-                    display,
-                    doc.line(("named_first", i)),
-                    f"named_first: '{entry_id}' has no needs_words to name its subject",
-                )
-            )
+    for key in ("needs_context", "named_first"):
+        for i, entry_id in enumerate(doc.value.get(key, ())):
+            if entry_id not in ids:
+                message = f"{key} names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}"
+            elif key == "named_first" and entry_id not in doc.value.get("needs_words", {}):
+                message = f"named_first: '{entry_id}' has no needs_words to name its subject"
+            else:
+                continue
+            problems.append(Problem(display, doc.line((key, i)), message))
     for key in ("any_region", "needs_words", "answers_first"):
         for entry_id in doc.value.get(key, {}):
             if entry_id not in ids:
