@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "train",
-        help="retrain the crisis signal from crisis-examples.yaml and asked.yaml",
+        help="retrain the crisis and emergency signals from crisis-examples.yaml and asked.yaml",
     )
 
     ev = sub.add_parser("eval", help="score labelled question files")
@@ -220,9 +220,11 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     if len({name for _, name in models}) < len(models):
         print(f"{PROG}: the crisis and emergency models need files of their own", file=err)
         return 1
-    examples = [(p, name, read_training_pairs(directory, p)) for p, name in models]
-    for positive, _, pairs in examples:  # nothing is written unless every model can be trained
+    examples = []
+    for positive, name in models:  # nothing is written unless every model can be trained
+        pairs = read_training_pairs(directory, positive)
         count = sum(1 for _, is_positive in pairs if is_positive)
+        examples.append((positive, name, pairs, count))
         if not count or count == len(pairs):
             print(
                 f"{PROG}: training needs {positive} and other examples "
@@ -230,8 +232,7 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
                 file=err,
             )
             return 1
-    for positive, name, pairs in examples:
-        count = sum(1 for _, is_positive in pairs if is_positive)
+    for positive, name, pairs, count in examples:
         model = train(pairs)
         path = directory / name
         path.write_text(model.to_json(), encoding="utf-8")

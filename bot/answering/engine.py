@@ -335,12 +335,9 @@ class Engine:
         for scored in ranked:
             if best.score - scored.score > self.config.clarify_window:
                 break
+            # Every ranked entry already names its subject (`_rank` keeps no other).
             covered = self._named_by.get(scored.entry_id)
-            if (
-                covered is not None
-                and best.entry_id not in covered
-                and self.subjects.names_its_subject(scored.entry_id, subject)
-            ):
+            if covered is not None and best.entry_id not in covered:
                 return Scored(scored.entry_id, max(best.score, scored.score))
         return None
 

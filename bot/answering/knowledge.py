@@ -683,23 +683,9 @@ def _attach_signal(
     raw = document.located.value.get("signal") if document is not None else None
     if safety is None or document is None or not isinstance(raw, dict):
         return safety, []
-    path = directory / raw["model"]
-    line = document.located.line(("signal", "model"))
-    try:
-        model = CrisisModel.load(path)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        message = f"crisis model {raw['model']} unusable ({exc}); run `python run_bot.py train`"
-        return safety, [Problem(document.display, line, message)]
-    problems = []
-    pairs = training_pairs(
-        _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE)
-    )
-    if model.digest != digest(pairs):
-        message = (
-            "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
-            "run `python run_bot.py train`"
-        )
-        problems.append(Problem(_display(path), 1, message, "warning"))
+    model, problems = _trained_model(directory, documents, document, "signal", "crisis")
+    if model is None:
+        return safety, problems
     if raw["check_in_at"] > raw["card_at"]:
         where = document.located.line(("signal", "check_in_at"))
         problems.append(Problem(document.display, where, "check_in_at is above card_at"))
@@ -710,6 +696,31 @@ def _attach_signal(
     safety = replace(safety, signal=signal)
     emergency, found = _emergency_signal(directory, documents, document, safety.flags)
     return replace(safety, emergency=emergency), problems + found
+
+
+def _trained_model(
+    directory: Path, documents: _Documents, document: _Document, section: str, positive: Positive
+) -> tuple[CrisisModel | None, list[Problem]]:
+    """The model a safety.yaml section names: it must load (else an error), and should have
+    been trained on what crisis-examples.yaml and asked.yaml hold now (else a warning)."""
+    name = document.located.value[section]["model"]
+    path = directory / name
+    try:
+        model = CrisisModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = f"{positive} model {name} unusable ({exc}); run `python run_bot.py train`"
+        line = document.located.line((section, "model"))
+        return None, [Problem(document.display, line, message)]
+    pairs = training_pairs(
+        _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE), positive
+    )
+    if model.digest == digest(pairs):
+        return model, []
+    message = (
+        "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
+        "run `python run_bot.py train`"
+    )
+    return model, [Problem(_display(path), 1, message, "warning")]
 
 
 def _emergency_signal(
@@ -724,23 +735,11 @@ def _emergency_signal(
         line = document.located.line(("emergency_signal", "model"))
         message = "emergency_signal model is the crisis signal's file: give it its own"
         return None, [Problem(document.display, line, message)]
-    path = directory / raw["model"]
-    try:
-        model = CrisisModel.load(path)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        message = f"emergency model {raw['model']} unusable ({exc}); run `python run_bot.py train`"
-        line = document.located.line(("emergency_signal", "model"))
-        return None, [Problem(document.display, line, message)]
-    problems = []
-    pairs = training_pairs(
-        _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE), "emergency"
+    model, problems = _trained_model(
+        directory, documents, document, "emergency_signal", "emergency"
     )
-    if model.digest != digest(pairs):
-        message = (
-            "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
-            "run `python run_bot.py train`"
-        )
-        problems.append(Problem(_display(path), 1, message, "warning"))
+    if model is None:
+        return None, problems
     known = {f.id for f in flags}
     for i, flag_id in enumerate(raw.get("unless", ())):
         if flag_id not in known:

@@ -87,19 +87,21 @@ class SubjectCheck:
 
     def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
         """Whether the question uses one word of each group an entry needs (needs_words)."""
-        groups = self._needs_words.get(entry_id, ())
-        return all(group.find(subject.tokens, correct=False) for group in groups)
+        return self._uses_needed(entry_id, subject.tokens)
 
     def names_subject_in(self, entry_id: str, prepared: Prepared) -> bool:
-        """Whether a prepared text (an entry's own phrasing) uses one word of each group an
-        entry needs."""
+        """Whether a prepared text (an entry's own phrasing) names the subject of an entry
+        that has needs_words."""
+        return entry_id in self._needs_words and self._uses_needed(
+            entry_id, _corrected_tokens(prepared)
+        )
+
+    def _uses_needed(self, entry_id: str, tokens: Tokens) -> bool:
         groups = self._needs_words.get(entry_id, ())
-        tokens = Tokens.of(" ".join(prepared.corrected))
-        return bool(groups) and all(group.find(tokens, correct=False) for group in groups)
+        return all(group.find(tokens, correct=False) for group in groups)
 
     def check(self, prepared: Prepared) -> Subject:
-        # The corrected words, so "sesions" is "sessions" and "masage" is "massage".
-        tokens = Tokens.of(" ".join(prepared.corrected))
+        tokens = _corrected_tokens(prepared)
         found: dict[str, list[int]] = {}
         occurrences = self._lexicon.find(tokens, correct=False)  # corrected already
         for occ in occurrences:
@@ -147,3 +149,8 @@ class SubjectCheck:
             ruled_out=frozenset(ruled_out - named),
             tokens=tokens,
         )
+
+
+def _corrected_tokens(prepared: Prepared) -> Tokens:
+    """The corrected words, so "sesions" is "sessions" and "masage" is "massage"."""
+    return Tokens.of(" ".join(prepared.corrected))
