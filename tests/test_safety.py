@@ -184,6 +184,16 @@ def test_negation_inside_a_symptom_is_not_a_negation(engine: Engine) -> None:
     assert engine.answer("I haven't had a temp since Monday").tier is None
 
 
+def test_a_question_answered_no_in_the_next_sentence_is_negated(engine: Engine) -> None:
+    assert engine.answer("sore back after gardening. chest pain? nope, none of that").tier is None
+    assert engine.answer("any numbness down below? no. just a stiff back").tier is None
+    assert engine.answer("fiebre? no. solo me duele la espalda").tier is None
+    # Only an answer that stands alone, right after the question, answers it.
+    assert engine.answer("is numbness in my groin bad? no one will see me").tier == "emergency"
+    assert engine.answer("chest pain? yes. and my back").tier == "emergency"
+    assert engine.answer("chest pain, no idea why. and my back").tier == "emergency"
+
+
 def test_json_gives_tier_and_language(engine: Engine) -> None:
     reply = engine.answer("i want to kill myself")
     data = reply.as_json(engine.render_plain(reply))

@@ -855,6 +855,7 @@ def _context(raw: dict[str, Any]) -> ContextRules:
         pseudo=tuple(raw.get("pseudo", ())),
         idioms=tuple(raw.get("idioms", ())),
         terminators=tuple(raw["terminators"]),
+        answered_no=tuple(raw.get("answered_no", ())),
     )
 
 

@@ -278,6 +278,8 @@ class ContextRules:
     pseudo: Sequence[str]  # look like triggers but are not ("not sure", "no idea")
     idioms: Sequence[str]  # blanked before matching ("fell asleep", "killing me")
     terminators: Sequence[str]  # words that end a trigger's scope ("but", "however")
+    # A question answered "no" in the next sentence: "chest pain? nope, none of that".
+    answered_no: Sequence[str] = ()
 
 
 class Context:
@@ -294,6 +296,7 @@ class Context:
         # Pseudo-triggers and idioms are set phrases: their words must be adjacent.
         self._pseudo = Lexicon({"pseudo": rules.pseudo}, english, gap=0)
         self._idioms = Lexicon({"idiom": rules.idioms}, english, gap=0)
+        self._answers = Lexicon({"answer": rules.answered_no}, english, gap=0)
         # One-word terminators only: "and now" must not make every "and" end a clause.
         self.terminators = frozenset(
             words[0] for t in rules.terminators if len(words := term_words(t, english)) == 1
@@ -305,6 +308,21 @@ class Context:
             for i in range(occ.start, occ.end + 1):
                 blank[i] = True
         return blank
+
+    def _answered_no(self, tokens: Tokens, blank: Sequence[bool]) -> set[int]:
+        """Sentences that ask about something and are answered "no" by the next one, whose
+        first clause is the answer alone ("fever? no. just sore"; not "no one will see me")."""
+        answered: set[int] = set()
+        for occ in self._answers.find(tokens, blank):
+            start, end = occ.start, occ.end
+            if start == 0 or tokens.sentence[start - 1] == tokens.sentence[start]:
+                continue  # the answer must open its sentence
+            if end + 1 < len(tokens.words) and tokens.clause[end + 1] == tokens.clause[end]:
+                continue  # and be the whole of its first clause
+            between = tokens.text[tokens.spans[start - 1][1] : tokens.spans[start][0]]
+            if "?" in between:
+                answered.add(tokens.sentence[start - 1])
+        return answered
 
     def covering(
         self, tokens: Tokens, blank: Sequence[bool], concepts: Sequence[Occurrence]
@@ -339,9 +357,12 @@ class Context:
             and not in_a_concept(t)
         ]
         clause = tokens.clause
+        answered = self._answered_no(tokens, blank)
         result: dict[Occurrence, frozenset[str]] = {}
         for occ in concepts:
             kinds: set[str] = set()
+            if tokens.sentence[occ.start] in answered:
+                kinds.add("negated")
             for t in live:
                 direction, kind = t.name.split(":", 1)
                 if direction == "before":
