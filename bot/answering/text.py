@@ -68,6 +68,8 @@ _WHOLE = {
     "hvnt": "have not",
     "shud": "should",
     "shudnt": "should not",
+    # dialect: "pissed meself", "hurt meself"
+    "meself": "myself",
 }
 _SUFFIX = {
     "n't": " not",
