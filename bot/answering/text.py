@@ -68,6 +68,12 @@ _WHOLE = {
     "hvnt": "have not",
     "shud": "should",
     "shudnt": "should not",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmoz": "tomorrow",
+    "2moro": "tomorrow",
+    "2day": "today",
+    "tonite": "tonight",
     # dialect: "pissed meself", "hurt meself"
     "meself": "myself",
 }
