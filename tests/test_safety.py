@@ -194,6 +194,13 @@ def test_a_question_answered_no_in_the_next_sentence_is_negated(engine: Engine) 
     assert engine.answer("chest pain, no idea why. and my back").tier == "emergency"
 
 
+def test_a_past_year_is_history(engine: Engine) -> None:
+    assert engine.answer("fell off a roof back in 2009, is massage ok for my back").tier is None
+    assert engine.answer("in 2015 i was in a car crash. my back is stiff now").tier is None
+    # A number that is not a past year is not history.
+    assert engine.answer("fell off a roof in 20 minutes of work, my back").tier == "emergency"
+
+
 def test_json_gives_tier_and_language(engine: Engine) -> None:
     reply = engine.answer("i want to kill myself")
     data = reply.as_json(engine.render_plain(reply))

@@ -6,7 +6,8 @@ A *concept* is a lexicon of ways to say one thing ("numb", "no feeling", "pins a
 
 * a plain word matches itself (and, for words of six letters or more, a one-letter typo of it);
 * `tingl*` matches any word starting with "tingl";
-* `<num>` any number, `<temp>` a fever reading (37.8-43 or 100-110), `<child>` an age of 1-12.
+* `<num>` any number, `<temp>` a fever reading (37.8-43 or 100-110), `<child>` an age of 1-12,
+  `<year>` a past year from 1930 ("back in 2009").
 
 *Context* follows NegEx and ConText (Chapman et al. 2001; Harkema et al. 2009): trigger terms
 such as "no", "years ago" or "what if" cover the concept words within `SCOPE` words after
@@ -22,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from rapidfuzz import fuzz, process
 
@@ -31,7 +33,8 @@ GAP = 2  # other words allowed between two words of one term ("cant *really* fee
 SCOPE = 6  # words a context trigger reaches in its clause
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
-CLASSES = ("<num>", "<temp>", "<child>")
+CLASSES = ("<num>", "<temp>", "<child>", "<year>")
+_THIS_YEAR = date.today().year
 
 # Words a term may not skip over, in every language the bot reads (accents folded).
 NEGATIONS = frozenset(
@@ -113,6 +116,8 @@ def _class_matches(cls: str, word: str) -> bool:
         return True
     if cls == "<temp>":
         return 37.8 <= value <= 43 or 100 <= value <= 110
+    if cls == "<year>":
+        return value.is_integer() and 1930 <= value < _THIS_YEAR
     return value.is_integer() and 1 <= value <= 12  # <child>
 
 
