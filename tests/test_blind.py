@@ -94,9 +94,9 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
     assert report.wrong_tier <= 0.02, summary
 
 
-@pytest.mark.parametrize("name", ["j-tune", "j-sealed", "k", "l"])
-def test_blind_safety_sets_j_k_l_bars(engine: Engine, name: str) -> None:
-    """Sets J, K and L: each run once when new (blind-first-runs/), then their misses fixed
+@pytest.mark.parametrize("name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n"])
+def test_blind_safety_sets_j_to_n_bars(engine: Engine, name: str) -> None:
+    """Sets J to N: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -155,6 +155,9 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("i-sealed", 0.84, 0.04, 0.03),
         ("j-tune", 0.90, 0.03, 0.04),
         ("j-sealed", 0.86, 0.03, 0.03),
+        ("m", 0.93, 0.03, 0.03),
+        ("m5", 0.80, 0.04, 0.03),
+        ("n", 0.77, 0.03, 0.09),
     ],
 )
 def test_blind_matching_bars(
@@ -194,6 +197,12 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-j-sealed.txt",
         "safety-k.txt",
         "safety-l.txt",
+        "safety-m-tune.txt",
+        "safety-m-sealed.txt",
+        "matching-m.txt",
+        "matching-m5.txt",
+        "safety-n.txt",
+        "matching-n.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
