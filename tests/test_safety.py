@@ -194,6 +194,13 @@ def test_a_question_answered_no_in_the_next_sentence_is_negated(engine: Engine) 
     assert engine.answer("chest pain, no idea why. and my back").tier == "emergency"
 
 
+def test_lifting_your_own_toddler_is_not_a_childs_back_pain(engine: Engine) -> None:
+    assert engine.answer("lifted my toddler awkwardly and now my low back twinges").tier is None
+    # A child who is carried and says their back hurts still gets the card.
+    reply = engine.answer("when I carry my son he says his back hurts, he is 8")
+    assert reply.tier == "same-day"
+
+
 def test_a_past_year_is_history(engine: Engine) -> None:
     assert engine.answer("fell off a roof back in 2009, is massage ok for my back").tier is None
     assert engine.answer("in 2015 i was in a car crash. my back is stiff now").tier is None
