@@ -125,6 +125,7 @@ def test_smalltalk_with_a_question_in_it_is_a_question(engine: Engine, text: str
         "would a deep tissue massage fix my bulging disc",
         "is a firm massage ok with sciatica",
         "trapped nerve in my lower back, when can i get a massage",
+        "my chiropractor wants to massage my slipped disc, is that ok",  # not "not covered"
     ],
 )
 def test_a_disc_or_sciatica_gets_the_signpost_never_a_massage_answer(

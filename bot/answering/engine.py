@@ -293,7 +293,9 @@ class Engine:
         social = self.smalltalk.reply_for(prepared.words, question, topical)
         if social is not None:
             return Reply("smalltalk", question, (Part("text", social),)), []
-        if subject.not_covered is not None:
+        if subject.not_covered is not None and subject.first is None:
+            # A named signpost comes first: "herniated disc and the chiro wants to massage
+            # it" gets the disc signpost, not "chiropractic is not covered".
             text = self.knowledge.text("not_covered", topic=subject.not_covered)
             return self._fallback(question, text, "not-covered"), []
         if subject.cause:
