@@ -179,6 +179,13 @@ def test_will_the_massage_hurt_is_not_pain_in_that_part_of_the_body(
     assert engine.subject("my knee hurts, would a massage help?").region_hurts
 
 
+def test_arms_and_legs_stretched_in_a_massage_are_joint_stretching(engine: Engine) -> None:
+    reply = engine.answer("does the therapist stretch your arms and legs during the massage")
+    assert (reply.kind, reply.entry_id) == ("answer", "joint-stretching")
+    # Stretching a part of the body yourself is not what the article's stretching is.
+    assert engine.answer("what's a good stretch for tight hamstrings").kind != "answer"
+
+
 
 @pytest.mark.parametrize(
     "text", ["thank u so much that helped", "Good morning! How are you today?", "ok thanks"]
