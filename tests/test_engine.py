@@ -179,6 +179,12 @@ def test_will_the_massage_hurt_is_not_pain_in_that_part_of_the_body(
     assert engine.subject("my knee hurts, would a massage help?").region_hurts
 
 
+def test_warning_signs_need_no_back_word_in_a_back_pain_bot(engine: Engine) -> None:
+    for text in ("what are the warning signs", "what signs mean its serious"):
+        reply = engine.answer(text)
+        assert (reply.kind, reply.entry_id) == ("answer", "when-to-see-doctor"), text
+
+
 def test_arms_and_legs_stretched_in_a_massage_are_joint_stretching(engine: Engine) -> None:
     reply = engine.answer("does the therapist stretch your arms and legs during the massage")
     assert (reply.kind, reply.entry_id) == ("answer", "joint-stretching")
