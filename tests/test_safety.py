@@ -188,7 +188,13 @@ def test_a_question_answered_no_in_the_next_sentence_is_negated(engine: Engine) 
     assert engine.answer("sore back after gardening. chest pain? nope, none of that").tier is None
     assert engine.answer("any numbness down below? no. just a stiff back").tier is None
     assert engine.answer("fiebre? no. solo me duele la espalda").tier is None
-    # Only an answer that stands alone, right after the question, answers it.
+    # Only an answer that stands alone, right after a question that only names the symptom,
+    # answers it, and not one taken back at once.
+    assert engine.answer("numb down there and cant pee, should i worry? nah").tier == "emergency"
+    assert engine.answer("chest pain? not really, more like a crushing weight").tier == (
+        "emergency"
+    )
+    assert engine.answer("fever? no. well 39.5 last night").tier == "same-day"
     assert engine.answer("is numbness in my groin bad? no one will see me").tier == "emergency"
     assert engine.answer("chest pain? yes. and my back").tier == "emergency"
     assert engine.answer("chest pain, no idea why. and my back").tier == "emergency"
@@ -201,11 +207,26 @@ def test_lifting_your_own_toddler_is_not_a_childs_back_pain(engine: Engine) -> N
     assert reply.tier == "same-day"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my baby bump goes hard every 5 minutes and my lower back is agony",
+        "numb from my bum down to my knees",
+        "been sat on casualty 3 hours with crushing chest pain",
+        "bladder control went a few days ago, back pain",
+        "my numb bum hasn't healed",
+    ],
+)
+def test_context_added_for_set_m_and_n_silences_no_emergency(engine: Engine, text: str) -> None:
+    assert engine.answer(text).tier == "emergency"
+
+
 def test_a_past_year_is_history(engine: Engine) -> None:
     assert engine.answer("fell off a roof back in 2009, is massage ok for my back").tier is None
-    assert engine.answer("in 2015 i was in a car crash. my back is stiff now").tier is None
-    # A number that is not a past year is not history.
+    assert engine.answer("was in a car crash in 2015, my back is stiff now").tier is None
+    # A number that is not a past year is not history, and a year covers only what it follows.
     assert engine.answer("fell off a roof in 20 minutes of work, my back").tier == "emergency"
+    assert engine.answer("fell off a ladder in 2024 and cant feel my legs").tier == "emergency"
 
 
 def test_json_gives_tier_and_language(engine: Engine) -> None:

@@ -31,6 +31,14 @@ from bot.answering.text import clean, is_english_word
 
 GAP = 2  # other words allowed between two words of one term ("cant *really* feel")
 SCOPE = 6  # words a context trigger reaches in its clause
+ANSWERED_MAX_WORDS = 5  # "any numbness down below? no." - a symptom asked, nothing more
+RETRACTION_REACH = 4  # words after a "no" that may take it back
+# Words that take a "no" back ("no, well...", "no, more like...", "no, but", "not until"), in
+# the languages the bot reads.
+RETRACTIONS = frozenset(
+    "well but until till except actually mean more like though although maybe kind sort bit "
+    "pero aunque mais sauf aber doch ma però mas но але ale".split()
+)
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
 CLASSES = ("<num>", "<temp>", "<child>", "<year>")
@@ -315,8 +323,10 @@ class Context:
         return blank
 
     def _answered_no(self, tokens: Tokens, blank: Sequence[bool]) -> set[int]:
-        """Sentences that ask about something and are answered "no" by the next one, whose
-        first clause is the answer alone ("fever? no. just sore"; not "no one will see me")."""
+        """Sentences that only name a symptom as a question and are answered "no" by the next
+        one, whose first clause is the answer alone ("fever? no. just sore"). Not a longer
+        question ("numb down there, should i worry? nah"), nor an answer taken back at once
+        ("chest pain? no, more like a crushing weight"; "fever? no. well 39.5 last night")."""
         answered: set[int] = set()
         for occ in self._answers.find(tokens, blank):
             start, end = occ.start, occ.end
@@ -324,9 +334,14 @@ class Context:
                 continue  # the answer must open its sentence
             if end + 1 < len(tokens.words) and tokens.clause[end + 1] == tokens.clause[end]:
                 continue  # and be the whole of its first clause
+            asked = tokens.sentence[start - 1]
+            if sum(1 for s in tokens.sentence if s == asked) > ANSWERED_MAX_WORDS:
+                continue
+            if RETRACTIONS & set(tokens.words[end + 1 : end + 1 + RETRACTION_REACH]):
+                continue
             between = tokens.text[tokens.spans[start - 1][1] : tokens.spans[start][0]]
             if "?" in between:
-                answered.add(tokens.sentence[start - 1])
+                answered.add(asked)
         return answered
 
     def covering(
