@@ -94,9 +94,11 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
     assert report.wrong_tier <= 0.02, summary
 
 
-@pytest.mark.parametrize("name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n"])
-def test_blind_safety_sets_j_to_n_bars(engine: Engine, name: str) -> None:
-    """Sets J to N: each run once when new (blind-first-runs/), then their misses fixed
+@pytest.mark.parametrize(
+    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o"]
+)
+def test_blind_safety_sets_j_to_o_bars(engine: Engine, name: str) -> None:
+    """Sets J to O: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -157,7 +159,8 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("j-sealed", 0.86, 0.03, 0.03),
         ("m", 0.93, 0.03, 0.03),
         ("m5", 0.80, 0.04, 0.03),
-        ("n", 0.77, 0.03, 0.09),
+        ("n", 0.80, 0.03, 0.05),
+        ("o", 0.80, 0.03, 0.04),
     ],
 )
 def test_blind_matching_bars(
@@ -203,6 +206,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-m5.txt",
         "safety-n.txt",
         "matching-n.txt",
+        "safety-o.txt",
+        "matching-o.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
