@@ -53,6 +53,19 @@ def test_a_lexical_answer_stands(engine: Engine, lexical: Engine) -> None:
         assert engine.answer(text).entry_id == before.entry_id
 
 
+def test_a_choice_all_three_agree_on_is_answered(knowledge: Knowledge, engine: Engine) -> None:
+    """Lexical best, fused best and closest in meaning are one entry, though no choice leads
+    by `fused_gap`: it is answered; without the agreement rule the bot would ask."""
+    question = "back has been bad for a long time, would massage still work on it"
+    assert engine.semantic is not None
+    cosines = engine.semantic.cosines(question, ["chronic-pain", "massage-for-back-pain"])
+    assert abs(cosines["chronic-pain"] - cosines["massage-for-back-pain"]) < 0.05
+    reply = engine.answer(question)
+    assert (reply.kind, reply.entry_id) == ("answer", "chronic-pain")
+    never = Engine(knowledge, replace(MatchConfig(), agree_cosine=1.01))
+    assert never.answer(question).kind == "clarify"
+
+
 def test_a_choice_far_in_meaning_is_not_answered(knowledge: Knowledge) -> None:
     question = "what do they actually do to you during the massage"
     strict = Engine(knowledge, replace(MatchConfig(), fused_cosine=0.99))

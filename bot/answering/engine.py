@@ -348,7 +348,9 @@ class Engine:
     ) -> tuple[list[Scored], Decision]:
         """Where the lexical matcher would offer choices, the semantic signal may pick one: the
         choices' lexical scores fused with their cosines, answered when the best leads by
-        `fused_gap` and means nearly the same (cosine at least `fused_cosine`). A lexical
+        `fused_gap` and means nearly the same (cosine at least `fused_cosine`), or when the
+        lexical best is also the fused best and the closest in meaning (cosine at least
+        `agree_cosine`). A lexical
         answer or fallback stands: measured, re-deciding those answered real questions loosely."""
         if self.semantic is None or decision != "clarify" or not ranked:
             return ranked, decision
@@ -368,7 +370,15 @@ class Engine:
             reverse=True,
         )
         gap = fused[0].score - (fused[1].score if len(fused) > 1 else 0.0)
-        if gap >= config.fused_gap and cosines.get(fused[0].entry_id, 0.0) >= config.fused_cosine:
+        best = fused[0].entry_id
+        cosine = cosines.get(best, 0.0)
+        clear = gap >= config.fused_gap and cosine >= config.fused_cosine
+        agreed = (
+            best == ranked[0].entry_id
+            and cosine >= config.agree_cosine
+            and cosine >= max(cosines.values(), default=0.0)
+        )
+        if clear or agreed:
             return fused + [s for s in ranked if s not in offered], "answer"
         return ranked, decision
 

@@ -62,6 +62,9 @@ class MatchConfig:
     semantic_weight: float = 0.3
     fused_gap: float = 2.0
     fused_cosine: float = 0.6
+    # Or answered when the lexical best is also the fused best and the semantically closest,
+    # with a cosine of at least this: all three agree on one of the choices.
+    agree_cosine: float = 0.55
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
 
 

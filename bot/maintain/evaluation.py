@@ -358,6 +358,8 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "answer_gap": (2.0, 4.0, 6.0),
     "clarify_score": (36.0, 40.0, 44.0),
     "coverage_weight": (0.4, 0.5, 0.6),
+    "fused_cosine": (0.5, 0.6),
+    "agree_cosine": (0.5, 0.55, 1.01),  # 1.01: never answered on agreement alone
 }
 
 
