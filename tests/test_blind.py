@@ -95,10 +95,10 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o"]
+    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p"]
 )
-def test_blind_safety_sets_j_to_o_bars(engine: Engine, name: str) -> None:
-    """Sets J to O: each run once when new (blind-first-runs/), then their misses fixed
+def test_blind_safety_sets_j_to_p_bars(engine: Engine, name: str) -> None:
+    """Sets J to P: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -160,7 +160,8 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("m", 0.93, 0.03, 0.03),
         ("m5", 0.80, 0.04, 0.03),
         ("n", 0.80, 0.03, 0.05),
-        ("o", 0.80, 0.03, 0.04),
+        ("o", 0.82, 0.03, 0.04),
+        ("p", 0.82, 0.03, 0.06),
     ],
 )
 def test_blind_matching_bars(
@@ -208,6 +209,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-n.txt",
         "safety-o.txt",
         "matching-o.txt",
+        "safety-p.txt",
+        "matching-p.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
