@@ -215,6 +215,12 @@ def test_lifting_your_own_toddler_is_not_a_childs_back_pain(engine: Engine) -> N
         "been sat on casualty 3 hours with crushing chest pain",
         "bladder control went a few days ago, back pain",
         "my numb bum hasn't healed",
+        # from a second reviewer's probes: relayed reassurance, loss said as "gone", a verb
+        # that only looks like healing, a video mentioned after the symptom
+        "dad is clutching his chest and sweating hes fine he says",
+        "my bladder control that has gone",
+        "my husband fell off the roof while he mended it and now his back hurts",
+        "my legs went numb and gave way saw a tiktok about it",
     ],
 )
 def test_context_added_for_set_m_and_n_silences_no_emergency(engine: Engine, text: str) -> None:
