@@ -34,3 +34,10 @@ def knowledge_copy(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, target)
     return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a knowledge file copy, which must contain it."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

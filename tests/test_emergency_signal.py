@@ -12,7 +12,7 @@ from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, check_knowledge, read_training_pairs
 from bot.answering.safety import SafetyGate
 from bot.answering.signal import CrisisModel, train
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import KNOWLEDGE_DIR, edit
 from tests.test_cli import run_cli
 
 # Saddle numbness said in a way no emergency flag's words cover: only the model catches it.
@@ -96,10 +96,7 @@ def test_check_and_train_look_after_the_model(knowledge_copy: Path) -> None:
 
 
 def test_check_refuses_an_unknown_flag_in_unless(knowledge_copy: Path) -> None:
-    path = knowledge_copy / "safety.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "  unless: [one-leg]\n" in text
-    path.write_text(text.replace("  unless: [one-leg]\n", "  unless: [one-legs]\n"), "utf-8")
+    edit(knowledge_copy / "safety.yaml", "  unless: [one-leg]\n", "  unless: [one-legs]\n")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("unless names no flag 'one-legs'" in p.message for p in problems)
@@ -107,9 +104,7 @@ def test_check_refuses_an_unknown_flag_in_unless(knowledge_copy: Path) -> None:
 
 def test_the_two_models_need_files_of_their_own(knowledge_copy: Path) -> None:
     path = knowledge_copy / "safety.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "  model: emergency-model.json\n" in text
-    path.write_text(text.replace("  model: emergency-model.json\n", "  model: crisis-model.json\n"))
+    edit(path, "  model: emergency-model.json\n", "  model: crisis-model.json\n")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("the crisis signal's file" in p.message for p in problems)

@@ -10,7 +10,7 @@ import pytest
 from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, check_knowledge, load_knowledge, min_phrasings
 from bot.answering.replies import TELEGRAM_LIMIT
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import KNOWLEDGE_DIR, edit
 
 SHIPPED = load_knowledge(KNOWLEDGE_DIR)
 REQUIRED_IDS = [
@@ -93,12 +93,6 @@ def test_check_passes_on_shipped_knowledge() -> None:
     assert [p for p in problems if p.severity == "error"] == []
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _line_of(path: Path, needle: str) -> int:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if needle in line:
@@ -154,7 +148,7 @@ def test_check_reports_file_and_line(
     knowledge_copy: Path, old: str, new: str, needle: str, message: str
 ) -> None:
     path = knowledge_copy / "entries.yaml"
-    _edit(path, old, new)
+    edit(path, old, new)
     expected_line = _line_of(path, needle)
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
@@ -183,7 +177,7 @@ def test_alias_bomb_is_refused(knowledge_copy: Path) -> None:
 
 
 def test_missing_disclaimer_words_are_refused(knowledge_copy: Path) -> None:
-    _edit(knowledge_copy / "texts.yaml", "not medical advice", "general information")
+    edit(knowledge_copy / "texts.yaml", "not medical advice", "general information")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("not medical advice" in p.message for p in problems)
@@ -193,10 +187,10 @@ def test_one_run_reports_every_kind_of_problem(knowledge_copy: Path) -> None:
     """A missing title (a schema error) must not hide a duplicate id or a broken `related`,
     in other entries or in its own."""
     path = knowledge_copy / "entries.yaml"
-    _edit(path, "    title: Massage oil\n", "")
-    _edit(path, "related: [techniques, pressure-intensity]", "related: [techniques, oil-gone]")
-    _edit(path, "  - id: injuries-treated", "  - id: remedial-massage  # dup")
-    _edit(
+    edit(path, "    title: Massage oil\n", "")
+    edit(path, "related: [techniques, pressure-intensity]", "related: [techniques, oil-gone]")
+    edit(path, "  - id: injuries-treated", "  - id: remedial-massage  # dup")
+    edit(
         path,
         "related: [remedial-massage, athletes, caution-skin]",
         "related: [remedial-massage, athletes, no-such-entry]",
@@ -223,9 +217,9 @@ def test_one_run_reports_every_kind_of_problem(knowledge_copy: Path) -> None:
 def test_a_file_that_cannot_be_read_does_not_cascade(knowledge_copy: Path) -> None:
     """entries.yaml unreadable: its ids are unknown, so other files' `related` are not
     reported as missing; the other files' own problems still are."""
-    _edit(knowledge_copy / "entries.yaml", "    title: Massage oil", "    title: [Massage oil")
+    edit(knowledge_copy / "entries.yaml", "    title: Massage oil", "    title: [Massage oil")
     path = knowledge_copy / "cautions.yaml"
-    _edit(path, "  - id: caution-skin", "  - id: caution-blood-clots  # dup")
+    edit(path, "  - id: caution-skin", "  - id: caution-blood-clots  # dup")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     messages = [str(p) for p in problems]
@@ -246,7 +240,7 @@ def test_a_file_that_cannot_be_read_does_not_cascade(knowledge_copy: Path) -> No
 )
 def test_a_schema_fault_is_reported_once(knowledge_copy: Path, old: str, new: str) -> None:
     """The checks after the schema skip the part it already reported: one problem, not two."""
-    _edit(knowledge_copy / "entries.yaml", old, new)
+    edit(knowledge_copy / "entries.yaml", old, new)
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert len(problems) == 1, [str(p) for p in problems]
@@ -279,7 +273,7 @@ def test_a_value_json_has_no_type_for_is_a_problem_not_a_crash(
     knowledge_copy: Path, old: str, new: str, reads_as: str
 ) -> None:
     path = knowledge_copy / "entries.yaml"
-    _edit(path, old, new)
+    edit(path, old, new)
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert [(p.line, p.message) for p in problems] == [(_line_of(path, new.strip()), reads_as)]
@@ -327,7 +321,7 @@ def test_a_value_json_has_no_type_for_is_a_problem_not_a_crash(
 def test_messages_say_what_to_do(knowledge_copy: Path, old: str, new: str, message: str) -> None:
     """What a new maintainer gets for the usual slips: the line of the slip, in plain words."""
     path = knowledge_copy / "entries.yaml"
-    _edit(path, old, new)
+    edit(path, old, new)
     _, problems = check_knowledge(knowledge_copy)
     found = [p for p in problems if p.message == message]
     assert found, [str(p) for p in problems]
@@ -352,7 +346,7 @@ def test_an_entry_without_its_dash_is_duplicate_keys_and_nothing_more(
     """Forgetting the "- " that starts an entry merges it into the one above (duplicate keys);
     the entry that lost its values must not also show up as missing wherever it is named."""
     path = knowledge_copy / "entries.yaml"
-    _edit(path, "  - id: massage-oil\n", "    id: massage-oil\n")
+    edit(path, "  - id: massage-oil\n", "    id: massage-oil\n")
     _, problems = check_knowledge(knowledge_copy)
     assert problems and all("duplicate key" in p.message for p in problems), [
         str(p) for p in problems
@@ -362,9 +356,7 @@ def test_an_entry_without_its_dash_is_duplicate_keys_and_nothing_more(
 
 def test_check_refuses_answers_first_naming_no_entry(knowledge_copy: Path) -> None:
     path = knowledge_copy / "subjects.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "\n  sciatica-disc: [sciatica," in text
-    path.write_text(text.replace("\n  sciatica-disc: [sciatica,", "\n  sciatica-dsc: [sciatica,"))
+    edit(path, "\n  sciatica-disc: [sciatica,", "\n  sciatica-dsc: [sciatica,")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any("answers_first names no entry 'sciatica-dsc'" in p.message for p in problems)
@@ -372,10 +364,8 @@ def test_check_refuses_answers_first_naming_no_entry(knowledge_copy: Path) -> No
 
 def test_check_refuses_named_first_without_a_subject(knowledge_copy: Path) -> None:
     path = knowledge_copy / "subjects.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "named_first: [caution-blood-clots," in text
     wrong = "named_first: [caution-blood-clot, techniques,"
-    path.write_text(text.replace("named_first: [caution-blood-clots,", wrong))
+    edit(path, "named_first: [caution-blood-clots,", wrong)
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     messages = [p.message for p in problems]

@@ -11,6 +11,7 @@ import pytest
 
 from bot.answering.engine import Engine
 from bot.answering.knowledge import check_knowledge
+from tests.conftest import edit
 
 CRISIS = [
     "i want to kill myself",
@@ -327,10 +328,7 @@ def test_an_ordinary_question_gets_no_check_in_line(engine: Engine, text: str) -
 
 def test_check_refuses_a_flag_naming_an_unknown_card(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
-    path = directory / "safety.yaml"
-    text = path.read_text()
-    assert "    card: check-in\n" in text
-    path.write_text(text.replace("    card: check-in\n", "    card: chek-in\n"))
+    edit(directory / "safety.yaml", "    card: check-in\n", "    card: chek-in\n")
     knowledge, problems = check_knowledge(directory)
     assert knowledge is None
     assert any("chek-in" in p.message for p in problems), problems
@@ -354,11 +352,8 @@ def test_a_trigger_inside_a_symptom_in_another_language_is_not_context(engine: E
 
 def test_check_refuses_a_card_line_on_a_flag_that_shows_a_card(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
-    path = directory / "safety.yaml"
-    text = path.read_text()
     old = "  - id: suicidal-thoughts\n    tier: crisis\n"
-    assert old in text
-    path.write_text(text.replace(old, old + "    card: check-in\n"))
+    edit(directory / "safety.yaml", old, old + "    card: check-in\n")
     knowledge, problems = check_knowledge(directory)
     assert knowledge is None
     assert any("only an advice flag has a card line" in p.message for p in problems), problems
