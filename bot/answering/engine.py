@@ -350,8 +350,8 @@ class Engine:
         choices' lexical scores fused with their cosines, answered when the best leads by
         `fused_gap` and means nearly the same (cosine at least `fused_cosine`), or when the
         lexical best is also the fused best and the closest in meaning (cosine at least
-        `agree_cosine`). A lexical
-        answer or fallback stands: measured, re-deciding those answered real questions loosely."""
+        `agree_cosine`). A lexical answer or fallback stands: measured, re-deciding those
+        answered real questions loosely."""
         if self.semantic is None or decision != "clarify" or not ranked:
             return ranked, decision
         config = self.config
