@@ -236,6 +236,21 @@ def test_a_past_year_is_history(engine: Engine) -> None:
     assert engine.answer("fell off a ladder in 2024 and cant feel my legs").tier == "emergency"
 
 
+def test_lifting_a_toddler_is_the_lifters_back(engine: Engine) -> None:
+    # A parent who hurt their back lifting a toddler is not a child with back pain ...
+    assert engine.answer("hurt my back lifting my 2 year old into the car seat").tier is None
+    assert engine.answer("my back went carrying our 18 month old up the stairs").tier is None
+    # ... but an older child carried because their back hurts, or a toddler's own back, is.
+    assert engine.answer("had to carry my 6 year old to the car, his back hurts").tier == "same-day"
+    assert engine.answer("my 2 year old keeps crying and holding her back").tier == "same-day"
+
+
+def test_working_on_scaffolding_is_not_falling_off_it(engine: Engine) -> None:
+    assert engine.answer("i do scaffolding and my back gets hammered every day").tier is None
+    assert engine.answer("fell off some scaffolding at work, back is agony").tier == "emergency"
+    assert engine.answer("the scaffolding gave way under me, back hurts").tier == "emergency"
+
+
 def test_json_gives_tier_and_language(engine: Engine) -> None:
     reply = engine.answer("i want to kill myself")
     data = reply.as_json(engine.render_plain(reply))

@@ -7,7 +7,7 @@ A *concept* is a lexicon of ways to say one thing ("numb", "no feeling", "pins a
 * a plain word matches itself (and, for words of six letters or more, a one-letter typo of it);
 * `tingl*` matches any word starting with "tingl";
 * `<num>` any number, `<temp>` a fever reading (37.8-43 or 100-110), `<child>` an age of 1-12,
-  `<year>` a past year from 1930 ("back in 2009").
+  `<toddler>` an age of 1-3 ("lifting my 2 year old"), `<year>` a past year from 1930 ("back in 2009").
 
 *Context* follows NegEx and ConText (Chapman et al. 2001; Harkema et al. 2009): trigger terms
 such as "no", "years ago" or "what if" cover the concept words within `SCOPE` words after
@@ -41,7 +41,7 @@ RETRACTIONS = frozenset(
 )
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
-CLASSES = ("<num>", "<temp>", "<child>", "<year>")
+CLASSES = ("<num>", "<temp>", "<child>", "<toddler>", "<year>")
 _THIS_YEAR = date.today().year
 
 # Words a term may not skip over, in every language the bot reads (accents folded).
@@ -126,6 +126,8 @@ def _class_matches(cls: str, word: str) -> bool:
         return 37.8 <= value <= 43 or 100 <= value <= 110
     if cls == "<year>":
         return value.is_integer() and 1930 <= value < _THIS_YEAR
+    if cls == "<toddler>":
+        return value.is_integer() and 1 <= value <= 3
     return value.is_integer() and 1 <= value <= 12  # <child>
 
 
