@@ -7,7 +7,8 @@ A *concept* is a lexicon of ways to say one thing ("numb", "no feeling", "pins a
 * a plain word matches itself (and, for words of six letters or more, a one-letter typo of it);
 * `tingl*` matches any word starting with "tingl";
 * `<num>` any number, `<temp>` a fever reading (37.8-43 or 100-110), `<child>` an age of 1-12,
-  `<toddler>` an age of 1-3 ("lifting my 2 year old"), `<year>` a past year from 1930 ("back in 2009").
+  `<toddler>` an age of 1-3 ("lifting my 2 year old"), `<year>` a past year from 1930 ("back
+  in 2009").
 
 *Context* follows NegEx and ConText (Chapman et al. 2001; Harkema et al. 2009): trigger terms
 such as "no", "years ago" or "what if" cover the concept words within `SCOPE` words after
