@@ -266,10 +266,12 @@ def accepted_by_safe_load(text: str) -> bool:
 
 
 def test_the_generator_mostly_makes_documents_the_loader_accepts() -> None:
-    """So the property above is tested on loaded documents, not only on refusals."""
+    """So the property above is tested on loaded documents, not only on refusals. (300: a
+    derandomised run starts with its simplest documents, nearly all accepted, and which come
+    first shifted with unrelated changes; over 1,000 the share accepted is about 0.78.)"""
     examples: list[str] = []
 
-    @settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
     @given(documents())
     def collect(text: str) -> None:
         examples.append(text)
