@@ -241,6 +241,34 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
             f"weights written to {path}",
             file=out,
         )
+    return _train_entry_model(directory, out, err)
+
+
+def _train_entry_model(directory: Path, out: TextIO, err: TextIO) -> int:
+    """The learned entry model, from the knowledge base as it loads now (with the signals
+    just trained)."""
+    from bot.answering import entrymodel
+    from bot.answering.semantic import EMBEDDER, _model, unit_vectors
+
+    knowledge, problems = check_knowledge(directory)
+    if knowledge is None:
+        print(f"{PROG}: the entry model needs a knowledge base that loads:", file=err)
+        for problem in problems:
+            print(problem, file=err)
+        return 1
+    embedder = _model()
+    if embedder is None:
+        print(f"{PROG}: the entry model needs the wordllama package; not trained", file=err)
+        return 1
+    pairs = entrymodel.examples(knowledge)
+    model = entrymodel.train(pairs, lambda texts: unit_vectors(embedder, texts), EMBEDDER)
+    path = directory / entrymodel.MODEL_FILE
+    path.write_text(model.to_json(), encoding="utf-8")
+    print(
+        f"trained on {len(pairs)} wordings of {len(model.classes) - 1} entries and questions "
+        f"no entry answers: {len(model.words)} word features written to {path}",
+        file=out,
+    )
     return 0
 
 

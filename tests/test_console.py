@@ -107,7 +107,7 @@ def test_a_title_reads_its_topic(engine: Engine) -> None:
 
 
 def test_lists_say_what_to_type_not_what_to_tap(engine: Engine) -> None:
-    output = session(engine, ["/topics", "massage", "do they use oil"])
+    output = session(engine, ["/topics", "session", "do they use oil"])
     assert "tap" not in output.casefold()
     topics, clarify, answer = replies(output)[1:]
     assert flat(engine.knowledge.text("console_topics")) in topics

@@ -34,8 +34,8 @@ def test_greeting_with_a_question_is_a_question(engine: Engine) -> None:
 
 
 def test_clarify_offers_buttons(engine: Engine) -> None:
-    # "massage" alone fits many entries: the engine asks which one, with a button for each.
-    reply = engine.answer("massage")
+    # "session" alone fits several entries: the engine asks which one, with a button for each.
+    reply = engine.answer("session")
     assert (reply.kind, reply.entry_id) == ("clarify", None)
     ids = [t.id for t in reply.suggestions]
     assert 2 <= len(ids) <= 3 and len(set(ids)) == len(ids)

@@ -37,7 +37,7 @@ def test_a_lexical_fallback_is_never_rescued(engine: Engine, lexical: Engine) ->
 
 
 def test_it_picks_only_among_the_lexical_choices(engine: Engine, lexical: Engine) -> None:
-    question = "what do they actually do to you during the massage"
+    question = "what goes on during the actual massage"
     offered = lexical.answer(question)
     assert offered.kind == "clarify"
     picked = engine.answer(question)
@@ -62,14 +62,16 @@ def test_a_choice_all_three_agree_on_is_answered(knowledge: Knowledge, engine: E
     assert abs(cosines["chronic-pain"] - cosines["massage-for-back-pain"]) < 0.05
     reply = engine.answer(question)
     assert (reply.kind, reply.entry_id) == ("answer", "chronic-pain")
-    never = Engine(knowledge, replace(MatchConfig(), agree_cosine=1.01))
+    never = Engine(knowledge, replace(MatchConfig(), agree_cosine=1.01, entry_model=False))
     assert never.answer(question).kind == "clarify"
 
 
 def test_a_choice_far_in_meaning_is_not_answered(knowledge: Knowledge) -> None:
-    question = "what do they actually do to you during the massage"
-    strict = Engine(knowledge, replace(MatchConfig(), fused_cosine=0.99))
-    assert strict.answer(question).kind == "clarify"
+    question = "what goes on during the actual massage"
+    # Neither the agreement rule nor the entry model: the cosine floor alone decides.
+    config = replace(MatchConfig(), fused_cosine=0.99, agree_cosine=1.01, entry_model=False)
+    assert Engine(knowledge, replace(config, fused_cosine=0.6)).answer(question).kind == "answer"
+    assert Engine(knowledge, config).answer(question).kind == "clarify"
 
 
 def test_safety_and_subjects_come_before_it(engine: Engine) -> None:

@@ -84,7 +84,7 @@ async def test_html_in_question_is_escaped(bot: Any, engine: Engine) -> None:
     assert "<b>down</b>" not in sent["text"] and "& " not in sent["text"]
 
 
-CLARIFY_QUESTION = "massage"  # one word that fits many entries
+CLARIFY_QUESTION = "session"  # one word that fits several entries
 
 
 async def test_clarify_choice_is_shown_and_recorded(bot: Any, engine: Engine, store: Store) -> None:
@@ -331,7 +331,7 @@ async def test_inline_query_ranks_each_query_once(
 
     monkeypatch.setattr(Matcher, "rank", counting)
     app, api = bot
-    queries = ("does massage hurt", "massage", "oil")
+    queries = ("does massage hurt", "session", "oil")
     for n, query in enumerate(queries):
         payload = {"id": f"q{n}", "from": api.user(5), "query": query, "offset": ""}
         await feed(app, api, "inline_query", payload)

@@ -18,13 +18,14 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
+from bot.answering.entrymodel import MODEL_FILE, NONE, EntryModel, digest, examples, model_text
 from bot.answering.kinds import AdviceCard, Decision, FallbackReason, PartStyle
 from bot.answering.knowledge import Entry, Knowledge
 from bot.answering.language import detect_all
 from bot.answering.matching import MatchConfig, Matcher, Scored
 from bot.answering.replies import Outgoing, Part, Renderer, Reply, Topic
 from bot.answering.safety import SIGNAL_CHECK_IN, Found, SafetyFinding, SafetyGate
-from bot.answering.semantic import Semantic
+from bot.answering.semantic import EMBEDDER, Semantic
 from bot.answering.subjects import Subject, SubjectCheck
 from bot.answering.text import Prepared, words
 
@@ -155,6 +156,11 @@ class Engine:
         }
         self._renderer = Renderer(knowledge)
         self.semantic = Semantic.load(knowledge.entries) if self.config.semantic else None
+        self.entry_model = (
+            _entry_model(knowledge)
+            if self.semantic is not None and self.config.entry_model
+            else None
+        )
 
     def with_config(self, config: MatchConfig) -> Engine:
         """A new engine on the same knowledge base with other matching settings."""
@@ -324,6 +330,7 @@ class Engine:
             if self._matcher.decide(followed) == "answer":
                 ranked, decision = followed, "answer"
         ranked, decision = self._fuse(question, ranked, decision)
+        ranked, decision = self._learned(question, ranked, decision, subject)
         return self._from_match(question, decision, ranked, subject), ranked
 
     def _named_first(self, ranked: list[Scored], subject: Subject) -> Scored | None:
@@ -381,6 +388,58 @@ class Engine:
         if clear or agreed:
             return fused + [s for s in ranked if s not in offered], "answer"
         return ranked, decision
+
+    def _learned(
+        self, question: str, ranked: list[Scored], decision: Decision, subject: Subject
+    ) -> tuple[list[Scored], Decision]:
+        """The learned entry model's say. Where the lexical matcher would answer, the model
+        may veto it (no entry at least `model_veto` likely: the question falls back) or put
+        another entry in its place (at least `model_override` likely). Where the matcher
+        would offer choices or fall back, the model's most likely entry answers from
+        `model_clarify` (choices) or `model_fallback` (no match). Only for questions of at
+        least `model_min_words` words, and only an entry whose subject the question names;
+        its score is the probability in percent."""
+        config = self.config
+        if (
+            self.entry_model is None
+            or self.semantic is None
+            or len(words(question)) < config.model_min_words
+        ):
+            return ranked, decision
+        vector = self.semantic.vector(model_text(question))
+        probabilities = self.entry_model.probabilities(question, vector)
+        best = max(probabilities, key=lambda c: probabilities[c])
+        if decision == "answer":
+            if probabilities.get(NONE, 0.0) >= config.model_veto:
+                return ranked, "fallback"
+            if (
+                best in (NONE, ranked[0].entry_id)
+                or best not in self.knowledge.by_id
+                or probabilities[best] < config.model_override
+                or not self._may_answer(best, subject)
+            ):
+                return ranked, decision
+            chosen = Scored(best, round(100 * probabilities[best], 1))
+            return [chosen] + [s for s in ranked if s.entry_id != best], "answer"
+        need = config.model_clarify if decision == "clarify" else config.model_fallback
+        if (
+            best == NONE
+            or best not in self.knowledge.by_id
+            or probabilities[best] < need
+            or not self._may_answer(best, subject)
+        ):
+            return ranked, decision
+        chosen = Scored(best, round(100 * probabilities[best], 1))
+        return [chosen] + [s for s in ranked if s.entry_id != best], "answer"
+
+    def _may_answer(self, entry_id: str, subject: Subject) -> bool:
+        """The filters of `_rank`, for one entry: its subject named, not ruled out, about the
+        whole body if the question is about another part of it, not general health advice."""
+        if entry_id in subject.ruled_out or not self.subjects.names_its_subject(entry_id, subject):
+            return False
+        if subject.elsewhere and not self.subjects.whole_body(entry_id, subject):
+            return False
+        return subject.in_context or entry_id not in self.subjects.needs_context
 
     def _rank(self, prepared: Prepared, subject: Subject) -> list[Scored]:
         ranked = self._matcher.rank(prepared)
@@ -507,3 +566,17 @@ class Engine:
                 lines[card] = Part(style, cards[card].action, found.flag.source)
         return replace(reply, parts=(*reply.parts, *lines.values()), advice=tuple(lines))
 
+
+def _entry_model(knowledge: Knowledge) -> EntryModel | None:
+    """The trained entry model beside the knowledge base, if it was trained on the wordings the
+    knowledge base holds now. A stale one is not used: it would override a maintainer's new
+    phrasing with what it learnt before (`check` warns until `python run_bot.py train`).
+    Without it the engine matches as before."""
+    path = knowledge.directory / MODEL_FILE
+    try:
+        model = EntryModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if set(model.classes) - {NONE} - set(knowledge.by_id):
+        return None
+    return model if model.digest == digest(examples(knowledge), EMBEDDER) else None

@@ -65,6 +65,21 @@ class MatchConfig:
     # Or answered when the lexical best is also the fused best and the semantically closest,
     # with a cosine of at least this: all three agree on one of the choices.
     agree_cosine: float = 0.55
+    # The learned entry model (bot/answering/entrymodel.py) answers where the lexical matcher
+    # would offer choices (from `model_clarify`) or fall back for want of a match (from
+    # `model_fallback`), when the entry it finds most likely has at least that probability
+    # and the question names that entry's subject. It never overrides an answer, a subject
+    # rule or the safety check.
+    entry_model: bool = True
+    model_clarify: float = 0.5
+    model_fallback: float = 0.6
+    model_min_words: int = 3  # "massage" alone is too vague to answer: it gets choices
+    # And where the lexical matcher would answer, the model finds it most likely that no entry
+    # answers the question ("is pilates good for back pain") with at least this probability:
+    # it falls back instead.
+    model_veto: float = 0.9
+    # ... or finds another entry at least this likely: that entry answers instead.
+    model_override: float = 0.7
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
 
 

@@ -28,6 +28,7 @@ MODEL = "l2_supercat"
 DIM = 256
 WEIGHTS = f"{MODEL}_{DIM}.safetensors"
 SHA256 = "64b47a2dc493cb8e85944076601189739852d7b64e0e1eedcb1937a251cd9fd5"
+EMBEDDER = f"wordllama {MODEL} {DIM} {SHA256[:16]}"  # what a trained model's inputs came from
 _MODEL_CACHE: dict[str, Any] = {}
 
 
@@ -60,6 +61,14 @@ def _model() -> Any | None:
     return model
 
 
+def unit_vectors(model: Any, texts: Sequence[str]) -> Any:
+    """The texts' embeddings, each scaled to length 1 (a zero vector stays zero)."""
+    import numpy as np
+
+    raw = np.asarray(model.embed([t[:2000] for t in texts]), dtype=np.float32)
+    return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
+
+
 class Semantic:
     """Entry embeddings for one knowledge base, computed for an entry the first time it is one
     of the matcher's choices (so start-up and a large knowledge base cost little)."""
@@ -89,6 +98,10 @@ class Semantic:
         if model is None or not entries:
             return None
         return cls(model, entries)
+
+    def vector(self, text: str) -> Any:
+        """The message's embedding as a unit vector (zero for a message of no known words)."""
+        return unit_vectors(self._model, [text])[0]
 
     def cosines(self, text: str, among: Sequence[str] | None = None) -> dict[str, float]:
         """Per entry (or per entry of `among`: the matcher's few choices), the best cosine

@@ -360,6 +360,10 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "coverage_weight": (0.4, 0.5, 0.6),
     "fused_cosine": (0.5, 0.6),
     "agree_cosine": (0.5, 0.55, 1.01),  # 1.01: never answered on agreement alone
+    "model_clarify": (0.3, 0.4, 0.5, 1.01),  # 1.01: the entry model never answers a clarify
+    "model_fallback": (0.5, 0.6, 0.7, 1.01),
+    "model_veto": (0.6, 0.7, 0.8, 0.9, 1.01),
+    "model_override": (0.6, 0.7, 0.8, 0.9, 1.01),
 }
 
 

@@ -1,6 +1,7 @@
 """Warnings for maintainers: phrasings that collide, answers too long for one message,
-not-covered phrases that shrink to one word once filler words are dropped, and questions of
-asked.yaml's `not_answered` that get an entry.
+not-covered phrases that shrink to one word once filler words are dropped, questions of
+asked.yaml's `not_answered` that get an entry, and a learned entry model that is missing or was
+trained on other wordings than the knowledge base holds now.
 
 Run by `run_bot.py check` (warnings; `--strict` makes them errors).
 """
@@ -11,6 +12,7 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz, process
 
+from bot.answering import entrymodel
 from bot.answering.engine import Engine
 from bot.answering.knowledge import ASKED_FILE, SUBJECTS_FILE, Knowledge
 from bot.answering.phrases import phrase_tokens
@@ -55,6 +57,7 @@ def lint(knowledge: Knowledge) -> list[Problem]:
     problems.extend(leave_one_out(knowledge))
     problems.extend(shrunk_phrases(knowledge))
     problems.extend(answered_but_should_not_be(knowledge, engine))
+    problems.extend(entry_model_problems(knowledge))
     for entry in knowledge.entries:
         reply = engine.entry_reply(entry.id)
         assert reply is not None
@@ -139,3 +142,26 @@ def answered_but_should_not_be(knowledge: Knowledge, engine: Engine) -> list[Pro
             )
         )
     return problems
+
+
+def entry_model_problems(knowledge: Knowledge) -> list[Problem]:
+    """The learned entry model (knowledge/entry-model.json) should be there, load, name only
+    entries that exist and have been trained on the wordings the knowledge base holds now;
+    without it, or with a stale one, the bot answers fewer questions than it could."""
+    from bot.answering.semantic import EMBEDDER
+
+    path = knowledge.directory / entrymodel.MODEL_FILE
+    retrain = "run `python run_bot.py train`"
+    try:
+        model = entrymodel.EntryModel.load(path)
+    except FileNotFoundError:
+        return [_warn(str(path), 1, f"no entry model: {retrain}")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [_warn(str(path), 1, f"entry model unusable ({exc}): {retrain}")]
+    unknown = sorted(set(model.classes) - {entrymodel.NONE} - set(knowledge.by_id))
+    if unknown:
+        return [_warn(str(path), 1, f"entry model names no entry {unknown[0]!r}: {retrain}")]
+    if model.digest != entrymodel.digest(entrymodel.examples(knowledge), EMBEDDER):
+        message = f"entry model trained on other wordings than the knowledge base holds: {retrain}"
+        return [_warn(str(path), 1, message)]
+    return []
