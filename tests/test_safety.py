@@ -251,6 +251,21 @@ def test_working_on_scaffolding_is_not_falling_off_it(engine: Engine) -> None:
     assert engine.answer("the scaffolding gave way under me, back hurts").tier == "emergency"
 
 
+def test_scots_words_read_as_english(engine: Engine) -> None:
+    assert engine.answer("dinnae want tae be here anymair, back's done").tier == "crisis"
+    assert engine.answer("cannae feel ma legs since this mornin").tier == "emergency"
+
+
+def test_set_q_wordings(engine: Engine) -> None:
+    assert engine.answer("fell off roof, back hurts").tier == "emergency"
+    assert engine.answer("dad went up to fix a tile and came down the fast way").tier == "emergency"
+    assert engine.answer("honestly this back will kill me before i do it myself").tier == "crisis"
+    # ... but not the everyday "I'll do it myself", nor a crash a friend had last year.
+    assert engine.answer("i'll get round to doing it myself when my back is better").tier is None
+    text = "my friend was in a car crash last year and loved her massage after"
+    assert engine.answer(text).tier is None
+
+
 def test_json_gives_tier_and_language(engine: Engine) -> None:
     reply = engine.answer("i want to kill myself")
     data = reply.as_json(engine.render_plain(reply))

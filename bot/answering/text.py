@@ -76,6 +76,19 @@ _WHOLE = {
     "tonite": "tonight",
     # dialect: "pissed meself", "hurt meself"
     "meself": "myself",
+    # Scots: "dinnae want tae be here anymair", "cannae feel ma legs"
+    "dinnae": "do not",
+    "didnae": "did not",
+    "cannae": "can not",
+    "canna": "can not",
+    "wouldnae": "would not",
+    "couldnae": "could not",
+    "isnae": "is not",
+    "wasnae": "was not",
+    "havenae": "have not",
+    "tae": "to",
+    "anymair": "anymore",
+    "masel": "myself",
 }
 _SUFFIX = {
     "n't": " not",
