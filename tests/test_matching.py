@@ -157,6 +157,30 @@ def test_not_covered_phrases_are_found_in_order_within_a_window() -> None:
     assert not contains(Message.of("massage for me and the baby"), phrase_tokens("baby massage"))
 
 
+def test_a_not_covered_phrase_does_not_reach_across_a_sentence(engine: Engine) -> None:
+    said = ["is", "massage", "good", "for", "the", "back", "my", "son", "says", "no"]
+    phrase = phrase_tokens("massage my son")
+    assert contains(Message.of_words(said), phrase)
+    assert not contains(Message.of_words(said, starts=[6]), phrase)
+    question = "Is remedial massage good for the back? My son thinks it is nonsense."
+    assert engine.answer(question).reason != "not-covered"
+    assert engine.answer("can you massage my son, he is 9").reason == "not-covered"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        # "why" about what the therapist asks is about the assessment, not a cause
+        ("why do they ask about my mood when im there for my back", "assessment"),
+        # a therapist lifting a leg or twisting a hip is joint stretching, not another region
+        ("the therapist lifted my leg and twisted my hip, is that part of it", "joint-stretching"),
+    ],
+)
+def test_set_q_wordings_find_their_entry(engine: Engine, question: str, entry_id: str) -> None:
+    reply = engine.answer(question)
+    assert (reply.kind, reply.entry_id) == ("answer", entry_id)
+
+
 def test_decide_rule() -> None:
     decide = Matcher([], {}, frozenset()).decide  # the rule alone, at the shipped settings
     assert decide([]) == "fallback"

@@ -22,6 +22,7 @@ FILLER = frozenset(
     """.split()
 )
 SLACK = 3  # extra words allowed inside a phrase's window ("how much does one session cost")
+_SENTENCE_GAP = 100  # positions skipped at a sentence start: wider than any phrase's window
 
 
 def _plural(word: str) -> str:
@@ -43,11 +44,22 @@ class Message:
         return cls.of_words(words(text), filler)
 
     @classmethod
-    def of_words(cls, said: Sequence[str], filler: frozenset[str] = FILLER) -> Message:
-        """From words already split (and typo-corrected) by the normaliser."""
+    def of_words(
+        cls, said: Sequence[str], filler: frozenset[str] = FILLER, starts: Iterable[int] = ()
+    ) -> Message:
+        """From words already split (and typo-corrected) by the normaliser. `starts`: the
+        indices of `said` that begin a new sentence; no phrase reaches across one ("massage
+        for the back? My son thinks..." is not "massage my son")."""
+        breaks = set(starts)
         positions: dict[str, list[int]] = {}
-        for i, word in enumerate(_plural(w) for w in said if w not in filler):
-            positions.setdefault(word, []).append(i)
+        at = 0
+        for i, word in enumerate(said):
+            if i in breaks:
+                at += _SENTENCE_GAP
+            if word in filler:
+                continue
+            positions.setdefault(_plural(word), []).append(at)
+            at += 1
         return cls({k: tuple(v) for k, v in positions.items()})
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.answering.knowledge import Knowledge
 from bot.answering.lexicon import Lexicon, Tokens
 from bot.answering.phrases import Message, PhraseSet
-from bot.answering.text import Prepared
+from bot.answering.text import Prepared, sentence_starts
 
 PAIN_NEAR_REGION = 3  # words between a part of the body and a pain word ("my knee has been sore")
 ABOUT_THE_MASSAGE = frozenset({"it", "this", "that"})  # "will it hurt": the massage, not the knee
@@ -127,7 +127,8 @@ class SubjectCheck:
         )
         for occ in self._cause.find(tokens, correct=False):
             found.setdefault(occ.name, []).append(occ.start)
-        topic = self._not_covered.find(Message.of_words(prepared.corrected, self._filler))
+        said = Message.of_words(prepared.corrected, self._filler, sentence_starts(prepared))
+        topic = self._not_covered.find(said)
         # "no sciatica, just a stiff back" or "the physio ruled out a trapped nerve": the
         # signpost is ruled out, not the answer.
         named: set[str] = set()

@@ -198,6 +198,17 @@ class Prepared:
     tokens: tuple[str, ...]  # synonyms mapped, stop words and numbers dropped, stemmed, unique
 
 
+def sentence_starts(prepared: Prepared) -> list[int]:
+    """The indices of `prepared.words` at which a second, third ... sentence begins (none if
+    the sentences' words do not add up to the message's, which a stray symbol can cause)."""
+    starts, at = [], 0
+    for sentence in sentences(prepared.text):
+        if at:
+            starts.append(at)
+        at += len(words(sentence))
+    return starts if at == len(prepared.words) else []
+
+
 class Normaliser:
     """The one text pipeline: words -> typo correction -> synonyms -> stop words -> stems.
 
