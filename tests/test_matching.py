@@ -181,6 +181,11 @@ def test_set_q_wordings_find_their_entry(engine: Engine, question: str, entry_id
     assert (reply.kind, reply.entry_id) == ("answer", entry_id)
 
 
+def test_other_treatments_by_name_are_not_covered(engine: Engine) -> None:
+    for question in ("is pilates good for my back", "would tai chi help a stiff back"):
+        assert engine.answer(question).reason == "not-covered", question
+
+
 def test_decide_rule() -> None:
     decide = Matcher([], {}, frozenset()).decide  # the rule alone, at the shipped settings
     assert decide([]) == "fallback"
