@@ -95,10 +95,10 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p"]
+    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p", "q"]
 )
-def test_blind_safety_sets_j_to_p_bars(engine: Engine, name: str) -> None:
-    """Sets J to P: each run once when new (blind-first-runs/), then their misses fixed
+def test_blind_safety_sets_j_to_q_bars(engine: Engine, name: str) -> None:
+    """Sets J to Q: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -162,6 +162,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("n", 0.80, 0.03, 0.05),
         ("o", 0.82, 0.03, 0.04),
         ("p", 0.82, 0.03, 0.06),
+        ("q", 0.85, 0.04, 0.05),
     ],
 )
 def test_blind_matching_bars(
@@ -211,6 +212,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-o.txt",
         "safety-p.txt",
         "matching-p.txt",
+        "safety-q.txt",
+        "matching-q.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
