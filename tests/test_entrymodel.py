@@ -84,12 +84,8 @@ def test_the_shipped_model_is_trained_on_the_shipped_knowledge(knowledge: Knowle
 
 # --- in the engine ---------------------------------------------------------------------------
 
-# Written for this test: wordings the lexical matcher cannot place, the model can.
-PLACED = [
-    ("spotty skin on my back, still go?", "caution-skin"),  # a clarify without it
-    ("will i be tender the day after", "pressure-intensity"),  # a fallback without it
-    ("does it loosen you up generally", "benefits"),
-]
+# Written for this test: a wording the lexical matcher cannot place, the model can.
+PLACED = [("spotty skin on my back, still go?", "caution-skin")]  # a clarify without it
 
 
 @pytest.mark.parametrize(("question", "entry_id"), PLACED)
@@ -109,14 +105,28 @@ def test_the_model_answers_what_the_matcher_would_not(
 @pytest.mark.parametrize(
     ("question", "reason"),
     [
-        ("what causes my back to ache every morning", "cause"),
-        ("my knee is sore would a massage help it", "other-body"),
-        ("how much is a session", "not-covered"),
+        # The model finds an entry most likely for each of these; the subject rule still wins.
+        ("how much does a massage for my back cost", "not-covered"),
+        ("is thai massage good for back pain", "not-covered"),
+        ("how often should i get my back massaged", "not-covered"),
     ],
 )
 def test_the_subject_rules_come_first(engine: Engine, question: str, reason: str) -> None:
+    assert engine.entry_model is not None and engine.semantic is not None
+    found = engine.entry_model.probabilities(question, engine.semantic.vector(model_text(question)))
+    assert max(found, key=lambda c: found[c]) != NONE
     reply = engine.answer(question)
     assert (reply.kind, reply.reason) == ("fallback", reason)
+
+
+def test_a_question_naming_neither_massage_nor_the_back_is_not_answered_by_it(
+    knowledge: Knowledge, engine: Engine
+) -> None:
+    # It reads like "will the massage hurt?", and the model says so; but it is about an injection.
+    question = "will the injection hurt"
+    assert engine.answer(question).kind == "fallback"
+    loose = Engine(knowledge, replace(MatchConfig(), model_needs_topic=False))
+    assert loose.answer(question).entry_id == "pressure-intensity"
 
 
 def test_an_entry_whose_subject_the_question_does_not_name_is_not_answered(
@@ -165,6 +175,7 @@ def test_a_model_naming_a_missing_entry_is_not_used(knowledge_copy: Path) -> Non
 
 
 def test_emoji_do_not_outweigh_the_words(engine: Engine) -> None:
-    # Embedded whole, ten emoji made "will it hurt?" look like no entry's question.
+    # Embedded whole, ten emoji made "will it hurt?" look like no entry's question (and the
+    # model vetoed the matcher's right answer).
     assert engine.answer("🙏" * 10 + " will it hurt?").entry_id == "pressure-intensity"
     assert model_text("🙏🙏 will it hurt?!!") == "will it hurt"

@@ -266,6 +266,20 @@ def test_set_q_wordings(engine: Engine) -> None:
     assert engine.answer(text).tier is None
 
 
+def test_reviewer_probes_of_set_q_terms(engine: Engine) -> None:
+    # "last year" is history; "since last year" is not.
+    assert engine.answer("I've been peeing myself since last year and my back hurts").tier
+    assert engine.answer("numbness in my groin since last year, getting worse").tier
+    # Scaffolding falling on you is trauma, however it is said.
+    assert engine.answer("scaffolding fell on me at work").tier == "emergency"
+    assert engine.answer("the scaffolding came down on top of me").tier == "emergency"
+    # Everyday threats and German everyday sentences are not a crisis.
+    assert engine.answer("my boss will kill me before I do it").tier is None
+    assert engine.answer("ohne mich wärs heute langweilig gewesen").tier is None
+    moving = "nur noch eine Last zu tragen dann bin ich fertig mit dem Umzug"
+    assert engine.answer(moving).tier is None
+
+
 def test_json_gives_tier_and_language(engine: Engine) -> None:
     reply = engine.answer("i want to kill myself")
     data = reply.as_json(engine.render_plain(reply))

@@ -434,7 +434,11 @@ class Engine:
 
     def _may_answer(self, entry_id: str, subject: Subject) -> bool:
         """The filters of `_rank`, for one entry: its subject named, not ruled out, about the
-        whole body if the question is about another part of it, not general health advice."""
+        whole body if the question is about another part of it, not general health advice;
+        and the question names massage or the back ("will the injection hurt" is not a
+        question about massage, however like one it reads)."""
+        if not (subject.massage or subject.back) and self.config.model_needs_topic:
+            return False
         if entry_id in subject.ruled_out or not self.subjects.names_its_subject(entry_id, subject):
             return False
         if subject.elsewhere and not self.subjects.whole_body(entry_id, subject):

@@ -8,11 +8,13 @@ knowledge base), with asked.yaml's `not_answered` questions as a class of their 
 Its features are the stemmed words, pairs and triples of the crisis signal
 (`bot/answering/signal.py`) and the question's WordLlama embedding (`bot/answering/semantic.py`),
 so it learns what each entry is *about* from hundreds of wordings rather than from the nearest
-one. The engine uses it only where the lexical matcher would offer choices or fall back for want
-of a match: the subject rules (causes, other body parts, topics not covered) and the safety
-check always come first. The trained weights live in `knowledge/entry-model.json` with the
-digest of what they were trained on; `check` says when that is stale (`python run_bot.py train`).
-Without the `wordllama` package, or without the file, the engine matches as before.
+one. The engine asks it after the safety check and the subject rules (causes, other body parts,
+topics not covered), which always come first: it may answer where the lexical matcher would
+offer choices or fall back, and replace or veto a lexical answer when it is sure
+(`MatchConfig`: `model_clarify`, `model_fallback`, `model_override`, `model_veto`). The
+trained weights live in `knowledge/entry-model.json` with the digest of what they were trained
+on; `check` says when that is stale (`python run_bot.py train`). Without the `wordllama`
+package, or without the file, the engine matches as before.
 """
 
 from __future__ import annotations
@@ -130,10 +132,17 @@ def examples(knowledge: Knowledge) -> list[tuple[str, str]]:
     return pairs
 
 
+# A message whose features and embedded text change whenever the text pipeline does (typos,
+# contractions, dialect words, stems): a model trained before such a change is stale.
+PROBE = "Dinnae y'know: can't it's the physio's 2nd sesh?! Sore-ish backs, tingling legs."
+
+
 def digest(examples: Sequence[tuple[str, str]], embedder: str) -> str:
-    """What a model was trained on: the examples (in order), the settings, the embedder."""
+    """What a model was trained on: the examples (in order), the settings, the embedder and
+    how the text pipeline reads `PROBE`."""
     h = hashlib.sha256()
-    h.update(json.dumps([MODEL_VERSION, dict(SETTINGS), embedder], sort_keys=True).encode())
+    pipeline = [features(PROBE), model_text(PROBE)]
+    h.update(json.dumps([MODEL_VERSION, dict(SETTINGS), embedder, pipeline]).encode())
     for text, label in examples:
         h.update(f"{label}\t{text}\n".encode())
     return h.hexdigest()

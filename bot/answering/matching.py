@@ -68,12 +68,13 @@ class MatchConfig:
     # The learned entry model (bot/answering/entrymodel.py) answers where the lexical matcher
     # would offer choices (from `model_clarify`) or fall back for want of a match (from
     # `model_fallback`), when the entry it finds most likely has at least that probability
-    # and the question names that entry's subject. It never overrides an answer, a subject
-    # rule or the safety check.
+    # and the question names massage or the back and that entry's subject. It comes after
+    # the safety check and the subject rules, never before them.
     entry_model: bool = True
     model_clarify: float = 0.5
     model_fallback: float = 0.6
     model_min_words: int = 3  # "massage" alone is too vague to answer: it gets choices
+    model_needs_topic: bool = True  # and the question must name massage or the back
     # And where the lexical matcher would answer, the model finds it most likely that no entry
     # answers the question ("is pilates good for back pain") with at least this probability:
     # it falls back instead.
