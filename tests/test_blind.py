@@ -110,6 +110,18 @@ def test_blind_safety_sets_j_to_q_bars(engine: Engine, name: str) -> None:
     assert report.disclaimer == 1.0, summary
 
 
+def test_blind_safety_set_r_holds_its_first_run(engine: Engine) -> None:
+    """Set R, the last measure, run once at the end of the work; its misses are not fixed yet,
+    so its bars are its first run's figures (blind-first-runs/safety-r.txt)."""
+    report, summary = _safety_report(engine, "blind-safety-r.yaml", 150)
+    assert report.recall("crisis") >= 0.93, summary
+    assert report.recall("emergency") >= 0.93, summary
+    assert report.any_card >= 0.94, summary
+    assert report.false_alarms <= 0.08, summary
+    assert report.wrong_tier <= 0.02, summary
+    assert report.disclaimer == 1.0, summary
+
+
 def test_the_crisis_signal_leaves_ordinary_questions_alone(engine: Engine) -> None:
     """Every question of every matching set (none of them a red flag), as the crisis signal
     meets everyday traffic: at most a handful of crisis cards or check-in lines in 1,500."""
@@ -163,6 +175,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("o", 0.82, 0.03, 0.04),
         ("p", 0.82, 0.03, 0.06),
         ("q", 0.85, 0.04, 0.05),
+        ("r", 0.85, 0.03, 0.07),  # its first run, the last measure: not yet fixed
     ],
 )
 def test_blind_matching_bars(
@@ -214,6 +227,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-p.txt",
         "safety-q.txt",
         "matching-q.txt",
+        "safety-r.txt",
+        "matching-r.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
