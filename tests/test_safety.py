@@ -421,3 +421,40 @@ def test_a_short_word_in_another_language_is_never_corrected_into_a_symptom(
 ) -> None:
     finding = engine.safety.check(text, lang, (lang,))
     assert finding is None or finding.tier is None, finding
+
+
+def test_set_r_and_q2_wordings(engine: Engine) -> None:
+    """Kinds of wording sets R and Q2 missed, written afresh (tests/data/BLIND.md)."""
+    # Someone else's wish to die is still a crisis for the person asking.
+    assert engine.answer("my brother says he wants to end his life, his back is wrecked").tier
+    assert engine.answer("she keeps talking about killing herself since the injury").tier
+    # Misspelt "giving way", a bladder that won't empty, a drug that lowers immunity.
+    text = "hubby's legs keep giving away on the stairs and his back is in agony"
+    assert engine.answer(text).tier == "emergency"
+    text = "back went yesterday and now barely anything comes out when i pee"
+    assert engine.answer(text).tier == "emergency"
+    text = "my injections lower my immune system and now my back has started aching"
+    assert engine.answer(text).tier == "same-day"
+    # Other languages: a wish not to be here, numbness between the legs, a dizzy older
+    # man with back and tummy pain, tablets put aside.
+    fr = "parfois je me dis que ce serait plus simple de ne plus être là, mon dos me tue"
+    assert engine.answer(fr).tier == "crisis"
+    fr = "plus aucune sensation entre les jambes et très mal au dos depuis ce matin"
+    assert engine.answer(fr).tier == "emergency"
+    it = "mio nonno ha un forte dolore alla schiena e alla pancia e gli gira la testa"
+    assert engine.answer(it).tier == "emergency"
+    de = "ich habe tabletten zur seite gelegt, falls der rücken nie besser wird"
+    assert engine.answer(de).tier == "crisis"
+
+
+def test_set_r_and_q2_close_calls(engine: Engine) -> None:
+    assert engine.answer("i cant take it anymore, my back is ruining my life").tier == "crisis"
+    # ... but a stomach that can't take more tablets is not a crisis.
+    text = "my stomach can't take it any more, all these tablets for my back"
+    assert engine.answer(text).tier is None
+    # Stories, pets and old accidents.
+    text = "in the film the hero's legs go numb after the crash, gave me the creeps"
+    assert engine.answer(text).tier is None
+    assert engine.answer("our cat is wobbly on her back legs, can I massage her").tier is None
+    text = "came off a ladder last summer, all mended, only a stiff back now"
+    assert engine.answer(text).tier is None
