@@ -179,3 +179,26 @@ def test_emoji_do_not_outweigh_the_words(engine: Engine) -> None:
     # model vetoed the matcher's right answer).
     assert engine.answer("🙏" * 10 + " will it hurt?").entry_id == "pressure-intensity"
     assert model_text("🙏🙏 will it hurt?!!") == "will it hurt"
+
+
+def test_the_model_overrules_a_topic_named_in_passing(engine: Engine) -> None:
+    """A not-covered topic named in passing in a question about massage: the model's
+    confident entry answers; with `model_rules` out of reach, the rule declines."""
+    question = "would massage plus a bit of yoga help my back when it goes stiff from stress"
+    reply = engine.answer(question)
+    assert reply.kind == "answer" and reply.entry_id == "massage-and-exercise"
+    strict = engine.with_config(replace(engine.config, model_rules=1.01))
+    assert strict.answer(question).reason == "not-covered"
+    # Not where the question doesn't name massage, nor for a topic the model doesn't place.
+    assert engine.answer("what are some exercises to strengthen my lower back?").kind != "answer"
+    assert engine.answer("how much does a remedial massage for back pain cost").kind != "answer"
+
+
+def test_a_sure_model_needs_no_named_topic(engine: Engine) -> None:
+    """"do they ask u stuff b4 they begin" names neither massage nor the back, but the model
+    is sure of its entry (`model_topic_free`); below that, the topic rule holds."""
+    question = "do they ask u stuff b4 they begin"
+    assert engine.answer(question).entry_id == "assessment"
+    strict = engine.with_config(replace(engine.config, model_topic_free=1.01))
+    assert strict.answer(question).kind == "fallback"
+    assert engine.answer("will the injection hurt").kind == "fallback"

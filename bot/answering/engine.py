@@ -32,6 +32,7 @@ from bot.answering.text import Prepared, words
 MAX_INPUT_CHARS = 10_000  # longer messages are read up to here (Telegram caps text at 4096)
 SMALLTALK_MAX_WORDS = 8
 SMALLTALK_SCORE = 85.0
+SMALLTALK_TOPICAL_SCORE = 95.0
 CLOSING_INTENTS = frozenset({"thanks", "bye"})  # smalltalk that may be followed by chatter
 # The words that make a thanks or a goodbye a closing ("great, feeling worthless" is not one).
 CLOSING_WORDS = frozenset({"thanks", "thank", "thx", "ty", "cheers", "bye", "goodbye", "cya"})
@@ -68,7 +69,9 @@ class Smalltalk:
         if len(said) > SMALLTALK_MAX_WORDS:
             return self._covered(said)
         cleaned = " ".join(said)
-        best, best_score = None, SMALLTALK_SCORE
+        # A message that names massage, oil or the back must be nearer a phrase to be only
+        # smalltalk ("whats the oil for" is not "what is this bot for").
+        best, best_score = None, SMALLTALK_TOPICAL_SCORE if topical else SMALLTALK_SCORE
         for intent, phrases in self._intents:
             for phrase in phrases:
                 score = fuzz.ratio(cleaned, phrase)
@@ -299,6 +302,16 @@ class Engine:
         social = self.smalltalk.reply_for(prepared.words, question, topical)
         if social is not None:
             return Reply("smalltalk", question, (Part("text", social),)), []
+        declined = (subject.not_covered is not None and subject.first is None) or subject.cause
+        if declined and subject.massage:
+            # In a question about massage, the learned model may overrule a subject rule
+            # that fired on words said in passing; a named signpost always comes first.
+            picked = self._model_pick(question, subject, self.config.model_rules)
+            if picked is not None:
+                ranked = [picked] + [
+                    s for s in self._rank(prepared, subject) if s.entry_id != picked.entry_id
+                ]
+                return self._from_match(question, "answer", ranked, subject), ranked
         if subject.not_covered is not None and subject.first is None:
             # A named signpost comes first: "herniated disc and the chiro wants to massage
             # it" gets the disc signpost, not "chiropractic is not covered".
@@ -400,44 +413,67 @@ class Engine:
         least `model_min_words` words, and only an entry whose subject the question names;
         its score is the probability in percent."""
         config = self.config
-        if (
-            self.entry_model is None
-            or self.semantic is None
-            or len(words(question)) < config.model_min_words
-        ):
+        probabilities = self._probabilities(question)
+        if probabilities is None:
             return ranked, decision
-        vector = self.semantic.vector(model_text(question))
-        probabilities = self.entry_model.probabilities(question, vector)
-        best = max(probabilities, key=lambda c: probabilities[c])
         if decision == "answer":
             if probabilities.get(NONE, 0.0) >= config.model_veto:
                 return ranked, "fallback"
-            if (
-                best in (NONE, ranked[0].entry_id)
-                or best not in self.knowledge.by_id
-                or probabilities[best] < config.model_override
-                or not self._may_answer(best, subject)
-            ):
+            picked = self._model_pick(question, subject, config.model_override, probabilities)
+            if picked is None or picked.entry_id == ranked[0].entry_id:
                 return ranked, decision
-            chosen = Scored(best, round(100 * probabilities[best], 1))
-            return [chosen] + [s for s in ranked if s.entry_id != best], "answer"
-        need = config.model_clarify if decision == "clarify" else config.model_fallback
+        else:
+            need = config.model_clarify if decision == "clarify" else config.model_fallback
+            picked = self._model_pick(question, subject, need, probabilities)
+            if picked is None:
+                return ranked, decision
+        return [picked] + [s for s in ranked if s.entry_id != picked.entry_id], "answer"
+
+    def _probabilities(self, question: str) -> dict[str, float] | None:
+        """The entry model's probabilities for a question, or None where it has no say (no
+        model, no embedder, or fewer than `model_min_words` words)."""
+        if (
+            self.entry_model is None
+            or self.semantic is None
+            or len(words(question)) < self.config.model_min_words
+        ):
+            return None
+        vector = self.semantic.vector(model_text(question))
+        return self.entry_model.probabilities(question, vector)
+
+    def _model_pick(
+        self,
+        question: str,
+        subject: Subject,
+        need: float,
+        probabilities: dict[str, float] | None = None,
+    ) -> Scored | None:
+        """The entry the model finds most likely, if it is at least `need` likely, is an
+        entry (not "no entry") and may answer this question; scored in percent."""
+        if probabilities is None:
+            probabilities = self._probabilities(question)
+        if not probabilities:
+            return None
+        best = max(probabilities, key=lambda c: probabilities[c])
         if (
             best == NONE
             or best not in self.knowledge.by_id
             or probabilities[best] < need
-            or not self._may_answer(best, subject)
+            or not self._may_answer(best, subject, probabilities[best])
         ):
-            return ranked, decision
-        chosen = Scored(best, round(100 * probabilities[best], 1))
-        return [chosen] + [s for s in ranked if s.entry_id != best], "answer"
+            return None
+        return Scored(best, round(100 * probabilities[best], 1))
 
-    def _may_answer(self, entry_id: str, subject: Subject) -> bool:
+    def _may_answer(self, entry_id: str, subject: Subject, probability: float = 0.0) -> bool:
         """The filters of `_rank`, for one entry: its subject named, not ruled out, about the
         whole body if the question is about another part of it, not general health advice;
         and the question names massage or the back ("will the injection hurt" is not a
         question about massage, however like one it reads)."""
-        if not (subject.massage or subject.back) and self.config.model_needs_topic:
+        if (
+            not (subject.massage or subject.back)
+            and self.config.model_needs_topic
+            and probability < self.config.model_topic_free
+        ):
             return False
         if entry_id in subject.ruled_out or not self.subjects.names_its_subject(entry_id, subject):
             return False

@@ -75,12 +75,18 @@ class MatchConfig:
     model_fallback: float = 0.6
     model_min_words: int = 3  # "massage" alone is too vague to answer: it gets choices
     model_needs_topic: bool = True  # and the question must name massage or the back
+    model_topic_free: float = 0.9  # ... unless its entry is at least this likely
     # And where the lexical matcher would answer, the model finds it most likely that no entry
     # answers the question ("is pilates good for back pain") with at least this probability:
     # it falls back instead.
     model_veto: float = 0.9
     # ... or finds another entry at least this likely: that entry answers instead.
     model_override: float = 0.7
+    # And where a subject rule would decline a question about massage (a topic not covered or
+    # a cause, named in passing: "would massage plus a bit of yoga help my stiff back",
+    # "tweaked my back on Sunday, how soon can I book a massage"), an entry the model finds at
+    # least this likely answers instead. A named signpost and the safety check come first.
+    model_rules: float = 0.9
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
 
 

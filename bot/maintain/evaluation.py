@@ -364,6 +364,8 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "model_fallback": (0.5, 0.6, 0.7, 1.01),
     "model_veto": (0.6, 0.7, 0.8, 0.9, 1.01),
     "model_override": (0.6, 0.7, 0.8, 0.9, 1.01),
+    "model_rules": (0.7, 0.8, 0.9, 0.95, 1.01),
+    "model_topic_free": (0.8, 0.9, 0.95, 1.01),
 }
 
 
