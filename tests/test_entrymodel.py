@@ -195,8 +195,8 @@ def test_the_model_overrules_a_topic_named_in_passing(engine: Engine) -> None:
 
 
 def test_a_sure_model_needs_no_named_topic(engine: Engine) -> None:
-    """"do they ask u stuff b4 they begin" names neither massage nor the back, but the model
-    is sure of its entry (`model_topic_free`); below that, the topic rule holds."""
+    """A question naming neither massage nor the back ("do they ask u stuff b4 they begin"),
+    answered when the model is sure of its entry (`model_topic_free`); below that, it isn't."""
     question = "do they ask u stuff b4 they begin"
     assert engine.answer(question).entry_id == "assessment"
     strict = engine.with_config(replace(engine.config, model_topic_free=1.01))

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from rapidfuzz import fuzz
 
-from bot.answering.entrymodel import MODEL_FILE, NONE, EntryModel, digest, examples, model_text
+from bot.answering.entrymodel import NONE, EntryModel, load_current, model_text
 from bot.answering.kinds import AdviceCard, Decision, FallbackReason, PartStyle
 from bot.answering.knowledge import Entry, Knowledge
 from bot.answering.language import detect_all
@@ -612,11 +612,4 @@ def _entry_model(knowledge: Knowledge) -> EntryModel | None:
     knowledge base holds now. A stale one is not used: it would override a maintainer's new
     phrasing with what it learnt before (`check` warns until `python run_bot.py train`).
     Without it the engine matches as before."""
-    path = knowledge.directory / MODEL_FILE
-    try:
-        model = EntryModel.load(path)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if set(model.classes) - {NONE} - set(knowledge.by_id):
-        return None
-    return model if model.digest == digest(examples(knowledge), EMBEDDER) else None
+    return load_current(knowledge, EMBEDDER)[0]

@@ -148,6 +148,25 @@ def digest(examples: Sequence[tuple[str, str]], embedder: str) -> str:
     return h.hexdigest()
 
 
+def load_current(knowledge: Knowledge, embedder: str) -> tuple[EntryModel | None, str | None]:
+    """The trained model beside the knowledge base, if it loads, names only entries that
+    exist and was trained on the wordings the knowledge base holds now (and `embedder`);
+    otherwise None and why not. The engine uses it; `check` reports the reason."""
+    path = knowledge.directory / MODEL_FILE
+    try:
+        model = EntryModel.load(path)
+    except FileNotFoundError:
+        return None, "no entry model"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, f"entry model unusable ({exc})"
+    unknown = sorted(set(model.classes) - {NONE} - set(knowledge.by_id))
+    if unknown:
+        return None, f"entry model names no entry {unknown[0]!r}"
+    if model.digest != digest(examples(knowledge), embedder):
+        return None, "entry model trained on other wordings than the knowledge base holds"
+    return model, None
+
+
 def train(examples: Sequence[tuple[str, str]], embed: Any, embedder: str) -> EntryModel:
     """Multinomial logistic regression by full-batch gradient descent (numpy). `embed` maps a
     list of texts to their unit vectors (it is given `model_text` of each). The same examples

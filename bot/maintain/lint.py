@@ -150,18 +150,8 @@ def entry_model_problems(knowledge: Knowledge) -> list[Problem]:
     without it, or with a stale one, the bot answers fewer questions than it could."""
     from bot.answering.semantic import EMBEDDER
 
+    _, reason = entrymodel.load_current(knowledge, EMBEDDER)
+    if reason is None:
+        return []
     path = knowledge.directory / entrymodel.MODEL_FILE
-    retrain = "run `python run_bot.py train`"
-    try:
-        model = entrymodel.EntryModel.load(path)
-    except FileNotFoundError:
-        return [_warn(str(path), 1, f"no entry model: {retrain}")]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return [_warn(str(path), 1, f"entry model unusable ({exc}): {retrain}")]
-    unknown = sorted(set(model.classes) - {entrymodel.NONE} - set(knowledge.by_id))
-    if unknown:
-        return [_warn(str(path), 1, f"entry model names no entry {unknown[0]!r}: {retrain}")]
-    if model.digest != entrymodel.digest(entrymodel.examples(knowledge), EMBEDDER):
-        message = f"entry model trained on other wordings than the knowledge base holds: {retrain}"
-        return [_warn(str(path), 1, message)]
-    return []
+    return [_warn(str(path), 1, f"{reason}: run `python run_bot.py train`")]
