@@ -463,6 +463,6 @@ def test_set_r_and_q2_close_calls(engine: Engine) -> None:
 def test_the_recent_past_is_not_history_and_a_weight_goal_is_not_a_loss(engine: Engine) -> None:
     text = "dropped nearly 7 kilos in the past few weeks, not on a diet, and my back aches"
     assert engine.answer(text).tier == "same-day"
-    assert engine.answer("had shingles in the past, years back, back just stiff now").tier is None
+    assert engine.answer("had a bad fever in the past with my back, now just stiff").tier is None
     text = "on a health kick this year, would losing weight help my lower back"
     assert engine.answer(text).tier is None
