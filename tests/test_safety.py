@@ -466,3 +466,18 @@ def test_the_recent_past_is_not_history_and_a_weight_goal_is_not_a_loss(engine: 
     assert engine.answer("had a bad fever in the past with my back, now just stiff").tier is None
     text = "on a health kick this year, would losing weight help my lower back"
     assert engine.answer(text).tier is None
+
+
+def test_set_s1_wordings(engine: Engine) -> None:
+    """Kinds of wording set S1's first run missed (tests/data/BLIND.md), written afresh."""
+    text = "i honestly cant see the point of another 30 years like this with my back"
+    assert engine.answer(text).tier == "crisis"
+    assert engine.answer("death would be a relief from this back some days").tier == "crisis"
+    text = "my back is worse when i'm resting than when i'm moving, been like it a month"
+    assert engine.answer(text).tier == "same-day"
+    # A relative's cancer and now the relative's back pain: a card, in any language.
+    text = "mi madre tuvo cáncer de mama hace años y ahora le duele mucho la espalda"
+    assert engine.answer(text).tier == "same-day"
+    pl = "pożegnałam się z rodziną, nie dam rady dłużej z tym kręgosłupem"
+    assert engine.answer(pl).tier == "crisis"
+    assert engine.answer("a massage would be a nice break from the kids").tier is None
