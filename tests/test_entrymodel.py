@@ -74,7 +74,8 @@ def test_the_digest_follows_the_examples_and_the_embedder() -> None:
 
 def test_the_shipped_model_is_trained_on_the_shipped_knowledge(knowledge: Knowledge) -> None:
     pairs = examples(knowledge)
-    assert sum(label == NONE for _, label in pairs) >= 300
+    # asked.yaml loses the wordings near each new test set; a few hundred must remain
+    assert sum(label == NONE for _, label in pairs) >= 250
     assert len(pairs) >= 2000
     model = EntryModel.load(KNOWLEDGE_DIR / entrymodel.MODEL_FILE)
     assert model.digest == entrymodel.digest(pairs, EMBEDDER)
