@@ -270,3 +270,15 @@ def test_a_named_caution_answers_before_the_general_entry(
 def test_a_caution_named_nowhere_does_not_answer_first(engine: Engine) -> None:
     reply = engine.answer("how firm will the therapist go on my back?")
     assert not (reply.entry_id or "").startswith("caution-")
+
+
+def test_set_s2_kinds_of_question(engine: Engine) -> None:
+    """Kinds of question set S2's first run missed (tests/data/BLIND.md), written afresh."""
+    assert engine.answer("hiiii").kind == "smalltalk"
+    reply = engine.answer("when does back ache need a physician to look at it")
+    assert reply.entry_id == "when-to-see-doctor"
+    assert engine.answer("does sitting on the sofa all day give you a bad back").reason == "cause"
+    reply = engine.answer("is it ok to take ibuprofen and paracetamol for back pain")
+    assert reply.reason == "not-covered"
+    reply = engine.answer("will they figure out why it hurts before they begin")
+    assert reply.entry_id == "assessment"

@@ -481,3 +481,11 @@ def test_set_s1_wordings(engine: Engine) -> None:
     pl = "pożegnałam się z rodziną, nie dam rady dłużej z tym kręgosłupem"
     assert engine.answer(pl).tier == "crisis"
     assert engine.answer("a massage would be a nice break from the kids").tier is None
+
+
+def test_a_heart_condition_is_not_chest_pain(engine: Engine) -> None:
+    text = "had a heart op last year, is a back massage ok with my cardiologist's pills"
+    assert engine.answer(text).tier is None
+    assert engine.answer("on medication for my heart thing, can i have my back done").tier is None
+    # ... but a heart that hurts is.
+    assert engine.answer("my heart hurts and my back is in agony").tier == "emergency"
