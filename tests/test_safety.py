@@ -489,3 +489,20 @@ def test_a_heart_condition_is_not_chest_pain(engine: Engine) -> None:
     assert engine.answer("on medication for my heart thing, can i have my back done").tier is None
     # ... but a heart that hurts is.
     assert engine.answer("my heart hurts and my back is in agony").tier == "emergency"
+
+
+def test_a_crisis_about_someone_else_gets_the_card_for_the_worried(engine: Engine) -> None:
+    worried = engine.knowledge.safety.languages["en"].cards["crisis-other"].heading
+    own = engine.knowledge.safety.languages["en"].cards["crisis"].heading
+    for text in (
+        "my brother keeps saying he wants to end his life, his back is wrecked",
+        "my nan says everyone would be better off without her since the fall",
+    ):
+        reply = engine.answer(text)
+        assert reply.tier == "crisis" and engine.render_plain(reply).startswith(worried), text
+    for text in ("my husband says I'd be better off dead", "i want to end my life"):
+        reply = engine.answer(text)
+        assert reply.tier == "crisis" and engine.render_plain(reply).startswith(own), text
+    # The worried person's card still gives the helplines and the emergency numbers.
+    text = engine.render_plain(engine.answer("my son says he wants to kill himself"))
+    assert "116 123" in text and "988" in text and "999" in text

@@ -32,6 +32,32 @@ IDIOM_MARGIN = 0.3  # above card_at by this much, idioms no longer lower the cri
 SIGNAL_EMERGENCY = "emergency-signal"  # the flag id that stands for the emergency signal
 SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
+
+# Words that tell an English crisis message is about someone else ("my dad keeps saying he
+# wants to end his life"), and words that tell it is the writer's own ("she says I'd be
+# better off dead"): the worried person gets the `crisis-other` card.
+_OTHERS = frozenset(
+    "he she him his her hers himself herself they them their theirs themselves themself "
+    "dad father mum mom mother husband hubby wife partner son daughter brother sister friend "
+    "mate boyfriend girlfriend bf gf grandad granddad grandpa nan nana gran granny grandma "
+    "uncle aunt auntie cousin colleague flatmate roommate".split()
+)
+_SELF = frozenset("i me myself im ive id ill i'm i've i'd i'll".split())
+_BEFORE = 6  # words before the quote that say whose thought it is
+
+
+def about_someone_else(text: str, quote: str) -> bool:
+    """Whether the words that raised a crisis flag, with the few words before them, speak of
+    someone else and not of the writer: a third person or a relative named, no "I" or "me"."""
+    said = [w.strip(".,!?;:'\"()") for w in text.lower().split()]
+    quoted = [w.strip(".,!?;:'\"()") for w in quote.lower().split()]
+    if not quoted:
+        return False
+    for start in range(len(said) - len(quoted) + 1):
+        if said[start : start + len(quoted)] == quoted:
+            window = set(said[max(0, start - _BEFORE) : start + len(quoted)])
+            return bool(window & _OTHERS) and not window & _SELF
+    return False
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
 # only matters where a flag asks for it.
