@@ -24,7 +24,13 @@ from bot.answering.knowledge import Entry, Knowledge
 from bot.answering.language import detect_all
 from bot.answering.matching import MatchConfig, Matcher, Scored
 from bot.answering.replies import Outgoing, Part, Renderer, Reply, Topic
-from bot.answering.safety import SIGNAL_CHECK_IN, Found, SafetyFinding, SafetyGate
+from bot.answering.safety import (
+    SIGNAL_CHECK_IN,
+    Found,
+    SafetyFinding,
+    SafetyGate,
+    about_someone_else,
+)
 from bot.answering.semantic import EMBEDDER, Semantic
 from bot.answering.subjects import Subject, SubjectCheck
 from bot.answering.text import Prepared, words
@@ -371,10 +377,16 @@ class Engine:
         `fused_gap` and means nearly the same (cosine at least `fused_cosine`), or when the
         lexical best is also the fused best and the closest in meaning (cosine at least
         `agree_cosine`). A lexical answer or fallback stands: measured, re-deciding those
-        answered real questions loosely."""
-        if self.semantic is None or decision != "clarify" or not ranked:
-            return ranked, decision
+        answered real questions loosely. A one-word message ("session") keeps its choices:
+        the embedding of one word says too little to pick among them."""
         config = self.config
+        if (
+            self.semantic is None
+            or decision != "clarify"
+            or not ranked
+            or len(words(question)) < config.semantic_min_words
+        ):
+            return ranked, decision
         offered = self._matcher.suggestions(ranked)  # the choices a clarify would offer
         cosines = self.semantic.cosines(question, [s.entry_id for s in offered])
         weight = config.semantic_weight
@@ -564,6 +576,10 @@ class Engine:
         pack = self.knowledge.safety.languages[finding.language]
         english = self.knowledge.safety.languages["en"]
         card = pack.cards.get(finding.tier) or english.cards[finding.tier]
+        other = pack.cards.get("crisis-other")
+        worried = finding.tier == "crisis" and other is not None
+        if worried and about_someone_else(question, finding.found[0].quote):
+            card = other or card  # for the person worried about them
         parts = [Part("heading", card.heading)]
         if finding.tier != "crisis":
             template = pack.texts.get("noticed") or self.knowledge.texts["urgent_noticed"]

@@ -65,6 +65,7 @@ class MatchConfig:
     # Or answered when the lexical best is also the fused best and the semantically closest,
     # with a cosine of at least this: all three agree on one of the choices.
     agree_cosine: float = 0.55
+    semantic_min_words: int = 2  # a one-word message keeps its choices
     # The learned entry model (bot/answering/entrymodel.py) answers where the lexical matcher
     # would offer choices (from `model_clarify`) or fall back for want of a match (from
     # `model_fallback`), when the entry it finds most likely has at least that probability

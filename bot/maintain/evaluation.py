@@ -360,6 +360,7 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "coverage_weight": (0.4, 0.5, 0.6),
     "fused_cosine": (0.5, 0.6),
     "agree_cosine": (0.5, 0.55, 1.01),  # 1.01: never answered on agreement alone
+    "semantic_min_words": (1, 2, 3),
     "model_clarify": (0.3, 0.4, 0.5, 1.01),  # 1.01: the entry model never answers a clarify
     "model_fallback": (0.5, 0.6, 0.7, 1.01),
     "model_veto": (0.6, 0.7, 0.8, 0.9, 1.01),
