@@ -4,7 +4,7 @@
 import sys
 from pathlib import Path
 
-from bot.cli import main
+from bot.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main(root=Path(__file__).resolve().parent))
+    sys.exit(entry(root=Path(__file__).resolve().parent))

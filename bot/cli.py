@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -136,6 +137,20 @@ def _load(directory: Path, err: TextIO) -> Knowledge | None:
             file=err,
         )
         return None
+
+
+def entry(root: Path) -> int:
+    """`main` for run_bot.py: output piped into a reader that stops early (`| head`) ends the
+    command quietly, without a traceback."""
+    try:
+        code = main(root=root)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader has gone; send what Python flushes at exit nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
 
 
 def main(

@@ -210,3 +210,27 @@ def test_maintainer_tools_do_not_import_telegram(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """`python run_bot.py ask - | head -1`: the reader closes the pipe after one line; the
+    command stops without a traceback."""
+    questions = tmp_path / "questions.txt"
+    questions.write_text("will it hurt?\n" * 3000, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    with questions.open("rb") as stdin:
+        process = subprocess.Popen(
+            [sys.executable, "run_bot.py", "ask", "-"],
+            cwd=ROOT,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()  # one line read, then the reader goes
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.wait(timeout=120)
+    assert b"Traceback" not in stderr and b"BrokenPipeError" not in stderr, stderr
+    assert process.returncode == 1
