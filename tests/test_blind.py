@@ -95,10 +95,10 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p", "q", "r"]
+    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p", "q", "r", "s1"]
 )
-def test_blind_safety_sets_j_to_r_bars(engine: Engine, name: str) -> None:
-    """Sets J to R: each run once when new (blind-first-runs/), then their misses fixed
+def test_blind_safety_sets_j_to_s_bars(engine: Engine, name: str) -> None:
+    """Sets J to S1: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -177,6 +177,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("q", 0.85, 0.04, 0.05),
         ("r", 0.86, 0.03, 0.05),
         ("r2", 0.90, 0.03, 0.05),
+        ("s2", 0.91, 0.03, 0.03),
     ],
 )
 def test_blind_matching_bars(
@@ -232,6 +233,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-r.txt",
         "safety-q2.txt",
         "matching-r2.txt",
+        "safety-s1.txt",
+        "matching-s2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
