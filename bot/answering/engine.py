@@ -576,10 +576,10 @@ class Engine:
         pack = self.knowledge.safety.languages[finding.language]
         english = self.knowledge.safety.languages["en"]
         card = pack.cards.get(finding.tier) or english.cards[finding.tier]
-        other = pack.cards.get("crisis-other")
-        worried = finding.tier == "crisis" and other is not None
-        if worried and about_someone_else(question, finding.found[0].quote):
-            card = other or card  # for the person worried about them
+        other = pack.cards.get("crisis-other")  # for the person worried about someone else
+        worried = finding.tier == "crisis" and about_someone_else(question, finding.found[0].quote)
+        if worried and other is not None:
+            card = other
         parts = [Part("heading", card.heading)]
         if finding.tier != "crisis":
             template = pack.texts.get("noticed") or self.knowledge.texts["urgent_noticed"]

@@ -33,31 +33,46 @@ SIGNAL_EMERGENCY = "emergency-signal"  # the flag id that stands for the emergen
 SIGNAL_CARD = "crisis-signal"  # the flag ids that stand for the learned crisis signal
 SIGNAL_CHECK_IN = "crisis-signal-check-in"
 
-# Words that tell an English crisis message is about someone else ("my dad keeps saying he
-# wants to end his life"), and words that tell it is the writer's own ("she says I'd be
-# better off dead"): the worried person gets the `crisis-other` card.
-_OTHERS = frozenset(
-    "he she him his her hers himself herself they them their theirs themselves themself "
+# Whose thought is it? An English crisis message is about someone else only when a third
+# person is named in the words that raised the flag or just before them ("my dad keeps saying
+# he wants to end his life") and the writer is not ("my husband says I'd be better off dead",
+# "don't tell my wife, thinking about ending my life"). When unsure, the writer's own card:
+# a person at risk must never be spoken to as if they were only worried about someone else.
+_THIRD = frozenset("he she him his her himself herself hes shes hed shed".split())
+_RELATIVES = frozenset(
     "dad father mum mom mother husband hubby wife partner son daughter brother sister friend "
-    "mate boyfriend girlfriend bf gf grandad granddad grandpa nan nana gran granny grandma "
-    "uncle aunt auntie cousin colleague flatmate roommate".split()
+    "mate boyfriend girlfriend bf gf grandad granddad grandpa grandmother grandfather nan nana "
+    "gran granny grandma uncle aunt auntie cousin colleague flatmate roommate".split()
 )
-_SELF = frozenset("i me myself im ive id ill i'm i've i'd i'll".split())
-_BEFORE = 6  # words before the quote that say whose thought it is
+_FIRST = frozenset("i me my mine myself im ive id ill".split())
+_NEAR, _BEFORE = 3, 6  # words before the quote: for the third person, for the writer
+
+
+def _plain_words(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return [w.strip('.,!?;:"()').replace("'", "") for w in text.split()]
 
 
 def about_someone_else(text: str, quote: str) -> bool:
-    """Whether the words that raised a crisis flag, with the few words before them, speak of
-    someone else and not of the writer: a third person or a relative named, no "I" or "me"."""
-    said = [w.strip(".,!?;:'\"()") for w in text.lower().split()]
-    quoted = [w.strip(".,!?;:'\"()") for w in quote.lower().split()]
+    """Whether the words that raised a crisis flag speak of someone else, not the writer."""
+    said, quoted = _plain_words(text), _plain_words(quote)
     if not quoted:
         return False
     for start in range(len(said) - len(quoted) + 1):
-        if said[start : start + len(quoted)] == quoted:
-            window = set(said[max(0, start - _BEFORE) : start + len(quoted)])
-            return bool(window & _OTHERS) and not window & _SELF
+        if said[start : start + len(quoted)] != quoted:
+            continue
+        end = start + len(quoted)
+        near = said[max(0, start - _NEAR) : end]
+        wide = said[max(0, start - _BEFORE) : end]
+        # "my" before a relative is theirs ("my dad"), anywhere else the writer's
+        writer = any(
+            w in _FIRST and not (w == "my" and k + 1 < len(wide) and wide[k + 1] in _RELATIVES)
+            for k, w in enumerate(wide)
+        )
+        return bool(set(near) & _THIRD) and not writer
     return False
+
+
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
 # only matters where a flag asks for it.
