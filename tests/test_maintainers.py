@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -423,3 +424,17 @@ def test_lint_flags_a_not_covered_phrase_that_is_one_word_without_fillers(
     assert "just 'claim'" in problems[0].message
     lines = path.read_text().splitlines()
     assert "claim it on" in lines[problems[0].line - 1]
+
+
+def test_check_warns_about_a_synonym_listed_under_two_words(tmp_path: Path) -> None:
+    """A word under two synonym keys is read as only one of them: `check` says so."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    path = target / "vocabulary.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  kneading: [knead,", "  kneading: [percussion, knead,"), "utf-8")
+    problems = lint(load_knowledge(target))
+    assert any(
+        "'percussion' is listed under both" in p.message and p.file.endswith("vocabulary.yaml")
+        for p in problems
+    ), problems

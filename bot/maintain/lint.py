@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.answering import entrymodel
 from bot.answering.engine import Engine
-from bot.answering.knowledge import ASKED_FILE, SUBJECTS_FILE, Knowledge
+from bot.answering.knowledge import ASKED_FILE, SUBJECTS_FILE, VOCABULARY_FILE, Knowledge
 from bot.answering.phrases import phrase_tokens
 from bot.answering.yamlsource import Problem, read_yaml
 
@@ -56,6 +56,7 @@ def lint(knowledge: Knowledge) -> list[Problem]:
             )
     problems.extend(leave_one_out(knowledge))
     problems.extend(shrunk_phrases(knowledge))
+    problems.extend(synonyms_in_two_lists(knowledge))
     problems.extend(answered_but_should_not_be(knowledge, engine))
     problems.extend(entry_model_problems(knowledge))
     for entry in knowledge.entries:
@@ -120,6 +121,23 @@ def shrunk_phrases(knowledge: Knowledge) -> list[Problem]:
             )
     return problems
 
+
+def synonyms_in_two_lists(knowledge: Knowledge) -> list[Problem]:
+    """A word listed under two synonym keys of vocabulary.yaml: it can be read as only one of
+    them (the last), so the other list silently loses it."""
+    path = knowledge.directory / VOCABULARY_FILE
+    doc, _ = read_yaml(path, str(path))
+    first: dict[str, str] = {}
+    problems = []
+    for key, words in knowledge.synonyms.items():
+        for j, word in enumerate(words):
+            other = first.setdefault(word, key)
+            if other == key:
+                continue
+            line = doc.line(("synonyms", key, j)) if doc is not None else 1
+            message = f"synonym {word!r} is listed under both {other!r} and {key!r}; keep one"
+            problems.append(_warn(str(path), line, message))
+    return problems
 
 def answered_but_should_not_be(knowledge: Knowledge, engine: Engine) -> list[Problem]:
     """Each question of asked.yaml's `not_answered` (a cause, another body part, a topic not
