@@ -282,3 +282,8 @@ def test_set_s2_kinds_of_question(engine: Engine) -> None:
     assert reply.reason == "not-covered"
     reply = engine.answer("will they figure out why it hurts before they begin")
     assert reply.entry_id == "assessment"
+
+
+def test_reviewer_probes_of_the_set_s_phrases(engine: Engine) -> None:
+    assert engine.answer("is it normal to ache round here after a massage").kind == "answer"
+    assert engine.answer("should i take ibuprofen before my massage").reason != "not-covered"
