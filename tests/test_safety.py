@@ -423,40 +423,51 @@ def test_a_short_word_in_another_language_is_never_corrected_into_a_symptom(
     assert finding is None or finding.tier is None, finding
 
 
-def test_set_r_and_q2_wordings(engine: Engine) -> None:
-    """Kinds of wording sets R and Q2 missed, written afresh (tests/data/BLIND.md)."""
+SET_R_AND_Q2_WORDINGS = [
     # Someone else's wish to die is still a crisis for the person asking.
-    assert engine.answer("my brother says he wants to end his life, his back is wrecked").tier
-    assert engine.answer("she keeps talking about killing herself since the injury").tier
+    ("my brother says he wants to end his life, his back is wrecked", "crisis"),
+    ("she keeps talking about killing herself since the injury", "crisis"),
     # Misspelt "giving way", a bladder that won't empty, a drug that lowers immunity.
-    text = "hubby's legs keep giving away on the stairs and his back is in agony"
-    assert engine.answer(text).tier == "emergency"
-    text = "back went yesterday and now barely anything comes out when i pee"
-    assert engine.answer(text).tier == "emergency"
-    text = "my injections lower my immune system and now my back has started aching"
-    assert engine.answer(text).tier == "same-day"
-    # Other languages: a wish not to be here, numbness between the legs, a dizzy older
-    # man with back and tummy pain, tablets put aside.
-    fr = "parfois je me dis que ce serait plus simple de ne plus être là, mon dos me tue"
-    assert engine.answer(fr).tier == "crisis"
-    fr = "plus aucune sensation entre les jambes et très mal au dos depuis ce matin"
-    assert engine.answer(fr).tier == "emergency"
-    it = "mio nonno ha un forte dolore alla schiena e alla pancia e gli gira la testa"
-    assert engine.answer(it).tier == "emergency"
-    de = "ich habe tabletten zur seite gelegt, falls der rücken nie besser wird"
-    assert engine.answer(de).tier == "crisis"
+    ("hubby's legs keep giving away on the stairs and his back is in agony", "emergency"),
+    ("back went yesterday and now barely anything comes out when i pee", "emergency"),
+    ("my injections lower my immune system and now my back has started aching", "same-day"),
+    # Other languages: a wish not to be here, numbness between the legs, a dizzy older man
+    # with back and tummy pain, tablets put aside.
+    ("parfois je me dis que ce serait plus simple de ne plus être là, mon dos me tue", "crisis"),
+    ("plus aucune sensation entre les jambes et très mal au dos depuis ce matin", "emergency"),
+    ("mio nonno ha un forte dolore alla schiena e alla pancia e gli gira la testa", "emergency"),
+    ("ich habe tabletten zur seite gelegt, falls der rücken nie besser wird", "crisis"),
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), SET_R_AND_Q2_WORDINGS)
+def test_set_r_and_q2_wordings(engine: Engine, text: str, tier: str) -> None:
+    """Kinds of wording sets R and Q2 missed, written afresh (tests/data/BLIND.md)."""
+    assert engine.answer(text).tier == tier
 
 
 def test_set_r_and_q2_close_calls(engine: Engine) -> None:
     assert engine.answer("i cant take it anymore, my back is ruining my life").tier == "crisis"
-    # ... but a stomach that can't take more tablets is not a crisis.
-    text = "my stomach can't take it any more, all these tablets for my back"
-    assert engine.answer(text).tier is None
-    # Stories, pets and old accidents.
-    text = "in the film the hero's legs go numb after the crash, gave me the creeps"
-    assert engine.answer(text).tier is None
-    assert engine.answer("our cat is wobbly on her back legs, can I massage her").tier is None
-    text = "came off a ladder last summer, all mended, only a stiff back now"
+
+
+# Close calls of sets R, Q2 and S, and a reviewer's probes of the terms added for them.
+NOT_RED_FLAGS = [
+    "my stomach can't take it any more, all these tablets for my back",
+    "in the film the hero's legs go numb after the crash, gave me the creeps",
+    "our cat is wobbly on her back legs, can I massage her",
+    "came off a ladder last summer, all mended, only a stiff back now",
+    "Ich habe eine schwere Kiste aufgehoben und seitdem Rückenschmerzen",
+    "Pożegnałem się z rodziną na lotnisku i w samolocie bolały mnie plecy",
+    "my husband will kill himself lifting that sofa, can massage help his back after",
+    "how many people with chronic back pain take their own life",
+    "a hot bath at night helps my back, would massage help more",
+    "stiff in the morning and worse resting, better once I get moving",
+    "my lower back and immune system both feel rubbish this winter",
+]
+
+
+@pytest.mark.parametrize("text", NOT_RED_FLAGS)
+def test_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier is None
 
 
@@ -512,20 +523,6 @@ def test_reviewer_probes_of_the_set_s_changes(engine: Engine) -> None:
     assert engine.answer("heavy feeling over my heart and short of breath").tier == "emergency"
     # "since last winter" is not history.
     assert engine.answer("I've had a fever since last winter and my back is sore").tier
-    # Everyday German, Polish and English that the new terms had flagged.
-    de = "Ich habe eine schwere Kiste aufgehoben und seitdem Rückenschmerzen"
-    assert engine.answer(de).tier is None
-    pl = "Pożegnałem się z rodziną na lotnisku i w samolocie bolały mnie plecy"
-    assert engine.answer(pl).tier is None
-    text = "my husband will kill himself lifting that sofa, can massage help his back after"
-    assert engine.answer(text).tier is None
-    text = "how many people with chronic back pain take their own life"
-    assert engine.answer(text).tier is None
-    assert engine.answer("a hot bath at night helps my back, would massage help more").tier is None
-    text = "stiff in the morning and worse resting, better once I get moving"
-    assert engine.answer(text).tier is None
-    text = "my lower back and immune system both feel rubbish this winter"
-    assert engine.answer(text).tier is None
 
 
 def test_the_card_for_the_worried_never_goes_to_the_person_at_risk(engine: Engine) -> None:
