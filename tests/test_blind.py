@@ -122,6 +122,18 @@ def test_blind_safety_set_q2_bars(engine: Engine) -> None:
     assert report.disclaimer == 1.0, summary
 
 
+def test_blind_safety_set_s4_holds_its_first_run(engine: Engine) -> None:
+    """Set S4, the sealed half of set S, run once at the end of the work (blind-first-runs/
+    safety-s4.txt); its misses are not fixed, so its bars are its first run's figures."""
+    report, summary = _safety_report(engine, "blind-safety-s4.yaml", 150)
+    assert report.recall("crisis") >= 0.96, summary
+    assert report.recall("emergency") >= 0.95, summary
+    assert report.any_card >= 0.97, summary
+    assert report.false_alarms <= 0.04, summary
+    assert report.wrong_tier <= 0.02, summary
+    assert report.disclaimer == 1.0, summary
+
+
 def test_the_crisis_signal_leaves_ordinary_questions_alone(engine: Engine) -> None:
     """Every question of every matching set (none of them a red flag), as the crisis signal
     meets everyday traffic: at most a handful of crisis cards or check-in lines in 1,500."""
@@ -178,6 +190,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("r", 0.86, 0.03, 0.05),
         ("r2", 0.90, 0.03, 0.05),
         ("s2", 0.91, 0.03, 0.03),
+        ("s3", 0.93, 0.01, 0.03),  # the sealed half, run once at the end: its first run
     ],
 )
 def test_blind_matching_bars(
@@ -235,6 +248,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-r2.txt",
         "safety-s1.txt",
         "matching-s2.txt",
+        "safety-s4.txt",
+        "matching-s3.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
