@@ -84,10 +84,10 @@ class MatchConfig:
     # ... or finds another entry at least this likely: that entry answers instead.
     model_override: float = 0.7
     # And where a subject rule would decline a question about massage (a topic not covered or
-    # a cause, named in passing: "would massage plus a bit of yoga help my back
-    # when it goes stiff from stress", "tweaked my back on Sunday gardening, how soon can I book
-    # in for a massage"), an entry the model finds at
-    # least this likely answers instead. A named signpost and the safety check come first.
+    # a cause, named in passing: "would massage plus a bit of yoga help my back when it goes
+    # stiff from stress", "tweaked my back on Sunday gardening, how soon can I book in for a
+    # massage"), an entry the model finds at least this likely answers instead. A named
+    # signpost and the safety check come first.
     model_rules: float = 0.9
     follow_up_words: int = 6  # a message of at most this many words can be a follow-up
 
