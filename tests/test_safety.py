@@ -506,6 +506,7 @@ def test_a_crisis_about_someone_else_gets_the_card_for_the_worried(engine: Engin
     for text in (
         "my brother keeps saying he wants to end his life, his back is wrecked",
         "my nan says everyone would be better off without her since the fall",
+        "my brother said we'd all be better off if he wasn't around",  # contractions
     ):
         reply = engine.answer(text)
         assert reply.tier == "crisis" and engine.render_plain(reply).startswith(worried), text

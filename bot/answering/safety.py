@@ -23,7 +23,7 @@ from bot.answering.kinds import (
 from bot.answering.kinds import CONTEXT_KINDS, AdviceCard, CardTier, ContextKind, Tier
 from bot.answering.lexicon import Context, ContextRules, Lexicon, Occurrence, Tokens
 from bot.answering.signal import CrisisModel, Score
-from bot.answering.text import sentences
+from bot.answering.text import sentences, words
 
 ADVICE: Tier = "advice"
 TIERS: tuple[Tier, ...] = (*CARD_TIERS, ADVICE)  # most serious first
@@ -48,14 +48,9 @@ _FIRST = frozenset("i me my mine myself im ive id ill".split())
 _NEAR, _BEFORE = 3, 6  # words before the quote: for the third person, for the writer
 
 
-def _plain_words(text: str) -> list[str]:
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return [w.strip('.,!?;:"()').replace("'", "") for w in text.split()]
-
-
 def about_someone_else(text: str, quote: str) -> bool:
     """Whether the words that raised a crisis flag speak of someone else, not the writer."""
-    said, quoted = _plain_words(text), _plain_words(quote)
+    said, quoted = words(text), words(quote)  # the one text pipeline: "I’d" is "i would"
     if not quoted:
         return False
     for start in range(len(said) - len(quoted) + 1):
