@@ -110,26 +110,25 @@ def test_blind_safety_sets_j_to_s_bars(engine: Engine, name: str) -> None:
     assert report.disclaimer == 1.0, summary
 
 
-def test_blind_safety_set_q2_bars(engine: Engine) -> None:
-    """Set Q2, run once (blind-first-runs/safety-q2.txt), then its misses fixed in general
-    terms; two of its false alarms are jokes and stories the word rules still misread."""
-    report, summary = _safety_report(engine, "blind-safety-q2.yaml", 150)
-    assert report.recall("crisis") >= 0.95, summary
-    assert report.recall("emergency") >= 0.97, summary
+@pytest.mark.parametrize(
+    ("name", "crisis", "emergency", "false_alarms"),
+    [
+        # Q2: run once (blind-first-runs/safety-q2.txt), then its misses fixed in general
+        # terms; two of its false alarms are jokes and stories the word rules still misread.
+        ("q2", 0.95, 0.97, 0.06),
+        # S4: the sealed half of set S, run once at the end of the work (blind-first-runs/
+        # safety-s4.txt); its misses are not fixed, so its bars are its first run's figures.
+        ("s4", 0.96, 0.95, 0.04),
+    ],
+)
+def test_blind_safety_sets_q2_and_s4_bars(
+    engine: Engine, name: str, crisis: float, emergency: float, false_alarms: float
+) -> None:
+    report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
+    assert report.recall("crisis") >= crisis, summary
+    assert report.recall("emergency") >= emergency, summary
     assert report.any_card >= 0.97, summary
-    assert report.false_alarms <= 0.06, summary
-    assert report.wrong_tier <= 0.02, summary
-    assert report.disclaimer == 1.0, summary
-
-
-def test_blind_safety_set_s4_holds_its_first_run(engine: Engine) -> None:
-    """Set S4, the sealed half of set S, run once at the end of the work (blind-first-runs/
-    safety-s4.txt); its misses are not fixed, so its bars are its first run's figures."""
-    report, summary = _safety_report(engine, "blind-safety-s4.yaml", 150)
-    assert report.recall("crisis") >= 0.96, summary
-    assert report.recall("emergency") >= 0.95, summary
-    assert report.any_card >= 0.97, summary
-    assert report.false_alarms <= 0.04, summary
+    assert report.false_alarms <= false_alarms, summary
     assert report.wrong_tier <= 0.02, summary
     assert report.disclaimer == 1.0, summary
 
