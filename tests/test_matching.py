@@ -282,3 +282,42 @@ def test_a_held_out_phrasing_takes_its_own_words_with_it() -> None:
     ranked = matcher.rank_held_out(0, 0)  # "zebra stripes", held out of "zoo"
     assert "zoo" not in [s.entry_id for s in ranked]
     assert [s.entry_id for s in ranked] == ["farm"]
+
+
+def test_a_phrase_set_finds_what_a_scan_of_every_phrase_finds() -> None:
+    # The index by first word must not change what is found, nor the groups' order.
+    from bot.answering.phrases import PhraseSet
+
+    groups = [
+        ("prices", ["how much does it cost", "price"]),
+        ("often", ["how often", "every week"]),
+        ("chairs", ["massage chair", "massage gun"]),
+    ]
+    found = PhraseSet(groups)
+    for text in [
+        "how much does a massage chair cost",
+        "every week i go, how often is too often",
+        "price of a massage gun and how often",
+        "nothing here at all",
+        "cost how much",  # out of order: not the phrase
+    ]:
+        message = Message.of(text)
+        scanned = [
+            name for name, phrases in found.groups if any(contains(message, p) for p in phrases)
+        ]
+        assert found.find(message) == scanned, text
+
+
+def test_closeness_on_sorted_words_is_token_sort_ratio() -> None:
+    from rapidfuzz import fuzz
+
+    from bot.answering.matching import _token_sorted
+
+    pairs = [
+        ("back pain massage help", "does massage help back pain"),
+        ("oil use", "do they use oil"),
+        ("a b c", "c b a"),
+        ("", "anything"),
+    ]
+    for a, b in pairs:
+        assert fuzz.ratio(_token_sorted(a), _token_sorted(b)) == fuzz.token_sort_ratio(a, b)

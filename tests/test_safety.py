@@ -536,3 +536,22 @@ def test_the_card_for_the_worried_never_goes_to_the_person_at_risk(engine: Engin
     ):
         reply = engine.answer(text)
         assert reply.tier == "crisis" and engine.render_plain(reply).startswith(own), text
+
+
+def test_a_number_class_needs_digits_not_words_python_reads_as_numbers() -> None:
+    # float() reads "nan" (a grandmother) and "inf"; a <num> term must not.
+    from bot.answering.lexicon import Lexicon, Tokens
+
+    lexicon = Lexicon({"years": ["another <num> years"]})
+    assert lexicon.find(Tokens.of("another 40 years of this"))
+    assert not lexicon.find(Tokens.of("another nan years"))
+    assert not lexicon.find(Tokens.of("another inf years"))
+
+
+def test_prefix_terms_are_found_as_a_scan_would_find_them() -> None:
+    from bot.answering.lexicon import Lexicon, Tokens
+
+    lexicon = Lexicon({"numb": ["numb*", "tingl*"], "legs": ["leg*", "both leg*"], "x": ["le*"]})
+    found = [(o.name, o.start, o.end) for o in lexicon.find(Tokens.of("numbness in both legs"))]
+    assert ("numb", 0, 0) in found and ("legs", 2, 3) in found and ("legs", 3, 3) in found
+    assert ("x", 3, 3) in found  # a shorter prefix of the same word is found too

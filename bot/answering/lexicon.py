@@ -111,6 +111,9 @@ class Tokens:
 
 
 def _number(word: str) -> float | None:
+    # A number starts with a digit: float() also reads "nan" (a grandmother) and "inf".
+    if not word[:1].isdigit():
+        return None
     try:
         return float(word.replace(",", "."))
     except ValueError:
@@ -143,6 +146,11 @@ class Occurrence:
 class _Compiled:
     literal: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     prefixed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # The same prefixes by length, then by prefix, each with its place in `prefixed`: a word
+    # looks up its own first letters instead of trying every prefix.
+    by_length: dict[int, dict[str, list[tuple[int, str, tuple[str, ...]]]]] = field(
+        default_factory=dict
+    )
     classed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
 
@@ -186,7 +194,11 @@ class Lexicon:
                     continue
                 first = pats[0]
                 if first.endswith("*"):
-                    self._compiled.prefixed.append((first[:-1], name, pats))
+                    prefix = first[:-1]
+                    self._compiled.by_length.setdefault(len(prefix), {}).setdefault(
+                        prefix, []
+                    ).append((len(self._compiled.prefixed), name, pats))
+                    self._compiled.prefixed.append((prefix, name, pats))
                 elif first in CLASSES:
                     self._compiled.classed.append((first, name, pats))
                 else:
@@ -239,14 +251,19 @@ class Lexicon:
             candidates: list[tuple[str, tuple[str, ...]]] = list(
                 self._compiled.literal.get(word, ())
             )
-            candidates.extend(
-                (name, pats) for prefix, name, pats in self._compiled.prefixed
-                if word.startswith(prefix)
-            )
-            candidates.extend(
-                (name, pats) for cls, name, pats in self._compiled.classed
-                if _class_matches(cls, word)
-            )
+            prefixed = [
+                hit
+                for length, table in self._compiled.by_length.items()
+                if length <= len(word)
+                for hit in table.get(word[:length], ())
+            ]
+            prefixed.sort()  # in the lexicon's order, as before the index
+            candidates.extend((name, pats) for _, name, pats in prefixed)
+            if _number(word) is not None:
+                candidates.extend(
+                    (name, pats) for cls, name, pats in self._compiled.classed
+                    if _class_matches(cls, word)
+                )
             for name, pats in candidates:
                 end = _extend(words, tokens.segment, i, pats, self.gap)
                 if end is not None:

@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.answering.kinds import Decision
 from bot.answering.knowledge import Entry
@@ -106,6 +106,11 @@ class _HeldOut:
     own: set[str]  # its own words without that phrasing
 
 
+def _token_sorted(text: str) -> str:
+    """The text's words in sorted order: fuzz.ratio on two of these is fuzz.token_sort_ratio."""
+    return " ".join(sorted(text.split()))
+
+
 class Matcher:
     """Scores questions against a fixed set of entries.
 
@@ -138,11 +143,15 @@ class Matcher:
         self._phrasings: list[list[str]] = []
         self._all_phrasings: list[list[str]] = []  # aligned with (*phrasings, title, *asked)
         self._own: list[set[str]] = []  # words of its phrasings and title, not the asked ones
+        # The phrasings with their words sorted: token_sort_ratio is ratio on these, and one
+        # C call over an entry's sorted phrasings is many times faster than a Python loop.
+        self._sorted: list[list[str]] = []
         postings: dict[str, list[tuple[int, float]]] = {}
         for index, texts in enumerate(split):
             normalised = [" ".join(self.normaliser.tokens(ws)) for ws in texts]
             self._all_phrasings.append(normalised)
             self._phrasings.append([p for p in normalised if p])
+            self._sorted.append([_token_sorted(p) for p in normalised if p])
             shares, own = self._shares(normalised, len(self.entries[index].phrasings) + 1)
             self._own.append(own)
             for token, weight in shares.items():
@@ -190,13 +199,14 @@ class Matcher:
             best = list(itertools.islice(ranked_own, limit))
         else:
             best = ranked[:limit]
-        query = " ".join(tokens)
+        query = _token_sorted(" ".join(tokens))
         scored = []
         for index, covered in best:
-            phrasings = self._phrasings[index]
+            phrasings = self._sorted[index]
             if held_out is not None and index == held_out.index:
-                phrasings = held_out.phrasings
-            closeness = max((fuzz.token_sort_ratio(query, p) for p in phrasings), default=0.0)
+                phrasings = [_token_sorted(p) for p in held_out.phrasings]
+            nearest = process.extractOne(query, phrasings, scorer=fuzz.ratio)
+            closeness = nearest[1] if nearest is not None else 0.0
             score = 100 * (
                 config.coverage_weight * covered / total
                 + (1 - config.coverage_weight) * closeness / 100

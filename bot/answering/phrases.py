@@ -93,10 +93,19 @@ class PhraseSet:
             (name, [t for t in (phrase_tokens(p, filler) for p in phrases) if t])
             for name, phrases in groups
         ]
+        # Each phrase under its first word: only phrases whose first word the message has
+        # can occur in it.
+        self._by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for order, (_, phrases) in enumerate(self.groups):
+            for phrase in phrases:
+                self._by_first.setdefault(phrase[0], []).append((order, tuple(phrase)))
 
     def find(self, message: Message) -> list[str]:
-        return [
-            name
-            for name, phrases in self.groups
-            if any(contains(message, phrase) for phrase in phrases)
-        ]
+        """The names of the groups with a phrase in the message, in the groups' order."""
+        hits = {
+            order
+            for word in message.positions
+            for order, phrase in self._by_first.get(word, ())
+            if contains(message, phrase)
+        }
+        return [self.groups[order][0] for order in sorted(hits)]
