@@ -226,6 +226,57 @@ def test_the_new_injury_signpost_needs_the_back_and_a_new_injury(
 
 
 @pytest.mark.parametrize(
+    ("text", "self_care"),
+    [
+        ("lower back pain - what should I do?", True),
+        ("how can I ease my back ache at home", True),
+        ("I hurt my lower back and now I'm walking bent over", True),  # a new injury, told
+        ("my back hurts, what should I do before my first massage?", False),  # about massage
+        ("my neck and back are stiff, what can I do", False),  # another part of the body too
+        ("bad posture back pain what helps", False),  # the article's massage and exercise
+        ("I have scoliosis in my lower back, how do I treat it", False),  # not covered
+    ],
+)
+def test_what_to_do_about_back_pain_gets_the_self_care_signpost(
+    engine: Engine, text: str, self_care: bool
+) -> None:
+    reply = engine.answer(text)
+    assert (reply.entry_id == "just-hurt-back") is self_care, engine.render_plain(reply)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("sprained my ankle badly, need a second opinion?", None),  # about the ankle
+        ("would remedial massage help a sprained ankle heal", "injuries-treated"),
+        ("I have a rash on my arm, any cream you'd recommend", None),
+        ("rash on my arm, is a massage ok", "caution-skin"),
+    ],
+)
+def test_an_injury_or_caution_elsewhere_in_the_body_is_answered_only_about_massage(
+    engine: Engine, text: str, entry_id: str | None
+) -> None:
+    assert engine.answer(text).entry_id == entry_id
+
+
+def test_the_shoulder_blades_are_the_back(engine: Engine) -> None:
+    subject = engine.subject("knot under my shoulder blade")
+    assert subject.back and not subject.elsewhere
+    assert engine.subject("my shoulder hurts").elsewhere
+
+
+def test_soreness_after_a_massage_is_about_pressure(engine: Engine) -> None:
+    reply = engine.answer("my back hurts more after the massage than before")
+    assert (reply.kind, reply.entry_id) == ("answer", "pressure-intensity")
+
+
+def test_what_a_condition_feels_like_is_not_covered(engine: Engine) -> None:
+    assert engine.answer("what does RSI pain feel like").reason == "not-covered"
+    # What the massage feels like is still a question for the article.
+    assert engine.answer("what does the pressure feel like in a massage").kind != "fallback"
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("Many thanks for your patience with an old man.", "smalltalk"),

@@ -107,9 +107,15 @@ class Subjects:
     # entry id -> phrases that make it the answer outright ("slipped disc": the signpost, never
     # a massage answer)
     answers_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the same, in a question that names the back and neither massage nor another part of the
+    # body ("lower back pain - what should I do?" gets the self-care signpost)
+    answers_first_for_the_back: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # entries answered first when the question names their subject (needs_words) and they rank
     # close to the best: "brittle bones, can I have a firm massage?" gets the osteoporosis caution
     named_first: tuple[str, ...] = ()
+    # entries of any_region that answer another part of the body only in a question that also
+    # names massage ("sprained my ankle, need a second opinion" is not about massage)
+    any_region_with_massage: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -573,16 +579,20 @@ def _check_references(built: list[_Built], subjects: _Document | None) -> list[P
 def _subjects_references(subjects: _Document, ids: set[str]) -> list[Problem]:
     doc, display = subjects.located, subjects.display
     problems = []
-    for key in ("needs_context", "named_first"):
+    for key in ("needs_context", "named_first", "any_region_with_massage"):
         for i, entry_id in enumerate(doc.value.get(key, ())):
             if entry_id not in ids:
                 message = f"{key} names no entry '{entry_id}'{_did_you_mean(entry_id, ids)}"
             elif key == "named_first" and entry_id not in doc.value.get("needs_words", {}):
                 message = f"named_first: '{entry_id}' has no needs_words to name its subject"
+            elif key == "any_region_with_massage" and entry_id not in doc.value.get(
+                "any_region", {}
+            ):
+                message = f"any_region_with_massage: '{entry_id}' is not in any_region"
             else:
                 continue
             problems.append(Problem(display, doc.line((key, i)), message))
-    for key in ("any_region", "needs_words", "answers_first"):
+    for key in ("any_region", "needs_words", "answers_first", "answers_first_for_the_back"):
         for entry_id in doc.value.get(key, {}):
             if entry_id not in ids:
                 problems.append(
@@ -813,6 +823,11 @@ def _assemble(
                 k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
             },
             named_first=tuple(subjects_doc.get("named_first", ())),
+            answers_first_for_the_back={
+                k: tuple(v)
+                for k, v in subjects_doc.get("answers_first_for_the_back", {}).items()
+            },
+            any_region_with_massage=tuple(subjects_doc.get("any_region_with_massage", ())),
         ),
         article=documents.article or "",
         directory=directory,

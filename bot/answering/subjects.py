@@ -68,8 +68,11 @@ class SubjectCheck:
         # Gap 1: "what is (are) back pain"
         self._cause = Lexicon({"cause": s.cause, "advice": s.general_advice}, gap=1)
         self.needs_context = s.needs_context
+        self._with_massage = frozenset(s.any_region_with_massage)
         self._first = Lexicon(dict(s.answers_first), gap=0)
         self._first_order = list(s.answers_first)
+        self._back_first = Lexicon(dict(s.answers_first_for_the_back), gap=0)
+        self._back_first_order = list(s.answers_first_for_the_back)
         self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
             ((t.topic, t.phrases) for t in knowledge.not_covered), self._filler
@@ -83,6 +86,10 @@ class SubjectCheck:
         if needed is None:  # about massage itself: the question must be too ("neck massage?"),
             # and not about the pain there ("my knee hurts, would massage help?")
             return subject.massage and not subject.region_hurts
+        # Some must also be asked about massage: "I sprained my ankle, need a second opinion"
+        # is about the ankle, not about what massage treats.
+        if entry_id in self._with_massage and not subject.massage:
+            return False
         return bool(needed.find(subject.tokens, correct=False))
 
     def names_its_subject(self, entry_id: str, subject: Subject) -> bool:
@@ -137,6 +144,11 @@ class SubjectCheck:
             negated = NEGATIONS & set(tokens.words[max(0, occ.start - 3) : occ.start])
             (ruled_out if negated else named).add(occ.name)
         answers = next((e for e in self._first_order if e in named), None)
+        if answers is None and "back" in found and not ("context" in found or other or topic):
+            # "Lower back pain - what should I do?" asks what to do, not whether massage helps;
+            # a topic the article does not cover ("spondylitis: how to cure it") stays so.
+            asked = {occ.name for occ in self._back_first.find(tokens, correct=False)}
+            answers = next((e for e in self._back_first_order if e in asked), None)
         return Subject(
             back="back" in found,
             other_region=other,

@@ -190,6 +190,8 @@ def write_knowledge(base: Path, entries: list[dict[str, object]], source: Path) 
     subjects["needs_context"] = []
     subjects["answers_first"] = {}
     subjects["named_first"] = []
+    subjects["answers_first_for_the_back"] = {}
+    subjects["any_region_with_massage"] = []
     (target / "subjects.yaml").write_text(yaml.safe_dump(subjects, allow_unicode=True), "utf-8")
     (target / "entries.yaml").write_text(
         yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True), "utf-8"
