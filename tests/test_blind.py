@@ -95,10 +95,11 @@ def test_blind_safety_set_i_bars(engine: Engine, half: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p", "q", "r", "s1"]
+    "name",
+    ["j-tune", "j-sealed", "k", "l", "m-tune", "m-sealed", "n", "o", "p", "q", "r", "s1", "u1"],
 )
-def test_blind_safety_sets_j_to_s_bars(engine: Engine, name: str) -> None:
-    """Sets J to S1: each run once when new (blind-first-runs/), then their misses fixed
+def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
+    """Sets J to U1: each run once when new (blind-first-runs/), then their misses fixed
     in general terms (BLIND.md); the emergency signal's threshold was set on the older sets."""
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= 0.95, summary
@@ -190,6 +191,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("r2", 0.90, 0.03, 0.05),
         ("s2", 0.91, 0.03, 0.03),
         ("s3", 0.93, 0.01, 0.03),  # the sealed half, run once at the end: its first run
+        ("u2", 0.93, 0.02, 0.02),
     ],
 )
 def test_blind_matching_bars(
@@ -249,6 +251,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-s2.txt",
         "safety-s4.txt",
         "matching-s3.txt",
+        "safety-u1.txt",
+        "matching-u2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
