@@ -120,9 +120,12 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # S4: the sealed half of set S, run once at the end of the work (blind-first-runs/
         # safety-s4.txt); its misses are not fixed, so its bars are its first run's figures.
         ("s4", 0.96, 0.95, 0.04),
+        # U4: the sealed half of set U, run once on 0a3594c (blind-first-runs/safety-u4.txt);
+        # likewise its first run's figures. Its false alarms are nurses, carers and courses.
+        ("u4", 0.95, 1.0, 0.12),
     ],
 )
-def test_blind_safety_sets_q2_and_s4_bars(
+def test_blind_safety_sets_q2_s4_and_u4_bars(
     engine: Engine, name: str, crisis: float, emergency: float, false_alarms: float
 ) -> None:
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
@@ -192,6 +195,7 @@ def test_blind_safety_sets_cover_every_language_of_the_cards(engine: Engine) -> 
         ("s2", 0.91, 0.03, 0.03),
         ("s3", 0.93, 0.01, 0.03),  # the sealed half, run once at the end: its first run
         ("u2", 0.93, 0.02, 0.02),
+        ("u3", 0.95, 0.01, 0.03),  # the sealed half of set U, run once: its first run
     ],
 )
 def test_blind_matching_bars(
@@ -253,6 +257,8 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-s3.txt",
         "safety-u1.txt",
         "matching-u2.txt",
+        "safety-u4.txt",
+        "matching-u3.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
