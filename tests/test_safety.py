@@ -555,3 +555,32 @@ def test_prefix_terms_are_found_as_a_scan_would_find_them() -> None:
     found = [(o.name, o.start, o.end) for o in lexicon.find(Tokens.of("numbness in both legs"))]
     assert ("numb", 0, 0) in found and ("legs", 2, 3) in found and ("legs", 3, 3) in found
     assert ("x", 3, 3) in found  # a shorter prefix of the same word is found too
+
+
+# Kinds of wording sets U1 and U4 missed or misread, written afresh (tests/data/BLIND.md).
+SET_U_WORDINGS = [
+    ("устала жить. раздала свои вещи, спина всё равно болит", "crisis"),
+    ("mi jest wszystko jedno czy się obudzę, plecy bolą od miesięcy", "crisis"),
+    ("вчора не втримав сечу, а спина болить третій день", "emergency"),
+    ("my grandad says he's had his innings, and my back hurts from lifting him", "crisis"),
+    ("how much tramadol is a lethal dose, asking because im in a dark place", "crisis"),
+    ("mum has osteoporosis and sat down hard on a kitchen chair, now her back is agony", "same-day"),
+]
+SET_U_CLOSE_CALLS = [
+    "what's the max dose of naproxen for a bad back",  # a dose asked plainly
+    "we see foot drop in the clinic all the time, does massage help my own sore back",
+    "my textbook says night pain can mean something serious, mine is just after gym",
+    "fiebre la semana pasada pero ya se me pasó, solo me duele un poco la espalda",
+    "picking up our toddler wrecked my back, any tips",
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), SET_U_WORDINGS)
+def test_set_u_wordings(engine: Engine, text: str, tier: str) -> None:
+    assert engine.answer(text).tier == tier
+
+
+@pytest.mark.parametrize("text", SET_U_CLOSE_CALLS)
+def test_set_u_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind != "urgent", engine.render_plain(reply)
