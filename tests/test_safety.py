@@ -564,7 +564,7 @@ SET_U_WORDINGS = [
     ("вчора не втримав сечу, а спина болить третій день", "emergency"),
     ("my grandad says he's had his innings, and my back hurts from lifting him", "crisis"),
     ("how much tramadol is a lethal dose, asking because im in a dark place", "crisis"),
-    ("mum has osteoporosis and sat down hard on a kitchen chair, now her back is agony", "same-day"),
+    ("mum has osteoporosis and sat down hard on a chair, now her back is agony", "same-day"),
 ]
 SET_U_CLOSE_CALLS = [
     "what's the max dose of naproxen for a bad back",  # a dose asked plainly
