@@ -112,26 +112,35 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "crisis", "emergency", "false_alarms"),
+    ("name", "crisis", "emergency", "false_alarms", "any_card"),
     [
         # Q2: run once (blind-first-runs/safety-q2.txt), then its misses fixed in general
         # terms; two of its false alarms are jokes and stories the word rules still misread.
-        ("q2", 0.95, 0.97, 0.06),
+        ("q2", 0.95, 0.97, 0.06, 0.97),
         # S4: the sealed half of set S, run once at the end of the work (blind-first-runs/
         # safety-s4.txt); its misses are not fixed, so its bars are its first run's figures.
-        ("s4", 0.96, 0.95, 0.04),
+        ("s4", 0.96, 0.95, 0.04, 0.97),
         # U4: the sealed half of set U, run once on 0a3594c (blind-first-runs/safety-u4.txt);
         # likewise its first run's figures. Its false alarms are nurses, carers and courses.
-        ("u4", 0.95, 1.0, 0.12),
+        ("u4", 0.95, 1.0, 0.12, 0.97),
+        # V: sealed whole (its two writers' halves), run once on d60a148 (blind-first-runs/
+        # safety-v.txt, safety-v1.txt, safety-v2.txt); each half's bars are its first run.
+        ("v1", 0.94, 1.0, 0.07, 0.97),
+        ("v2", 0.90, 0.98, 0.03, 0.96),
     ],
 )
-def test_blind_safety_sets_q2_s4_and_u4_bars(
-    engine: Engine, name: str, crisis: float, emergency: float, false_alarms: float
+def test_blind_safety_sets_q2_s4_u4_and_v_bars(
+    engine: Engine,
+    name: str,
+    crisis: float,
+    emergency: float,
+    false_alarms: float,
+    any_card: float,
 ) -> None:
     report, summary = _safety_report(engine, f"blind-safety-{name}.yaml", 150)
     assert report.recall("crisis") >= crisis, summary
     assert report.recall("emergency") >= emergency, summary
-    assert report.any_card >= 0.97, summary
+    assert report.any_card >= any_card, summary
     assert report.false_alarms <= false_alarms, summary
     assert report.wrong_tier <= 0.02, summary
     assert report.disclaimer == 1.0, summary
@@ -259,6 +268,9 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "matching-u2.txt",
         "safety-u4.txt",
         "matching-u3.txt",
+        "safety-v.txt",
+        "safety-v1.txt",
+        "safety-v2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
