@@ -584,3 +584,32 @@ def test_set_u_wordings(engine: Engine, text: str, tier: str) -> None:
 def test_set_u_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
     reply = engine.answer(text)
     assert reply.kind != "urgent", engine.render_plain(reply)
+
+
+# Kinds of wording set V missed, written afresh after its one run (tests/data/BLIND.md).
+SET_V_WORDINGS = [
+    ("is there a massage for the wish to disappear, my back is the least of my worries", "crisis"),
+    ("been burning my arm with a lighter when my back flares up", "crisis"),
+    ("my brother texted 'look after my kids for me' and now his phone is off", "crisis"),
+    ("with this spine I just wish my heart would stop in my sleep", "crisis"),
+    ("j'ai mal au dos depuis des années, je suis un poids pour ma famille", "crisis"),
+    ("я всем только мешаю, спина болит каждый день", "crisis"),
+    ("ho già cominciato a regalare le mie cose, la schiena non migliora", "crisis"),
+    ("my back aches all night, no amount of lying down helps, I end up pacing", "same-day"),
+]
+SET_V_CLOSE_CALLS = [
+    "read online that back ache can mean a tumour, mine is from painting the ceiling",
+    "someone on a forum said saddle numbness is an emergency, is that right? I'm fine",
+    "fell over a few times skiing but nothing big, back just stiff",
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), SET_V_WORDINGS)
+def test_set_v_wordings(engine: Engine, text: str, tier: str) -> None:
+    assert engine.answer(text).tier == tier
+
+
+@pytest.mark.parametrize("text", SET_V_CLOSE_CALLS)
+def test_set_v_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind != "urgent", engine.render_plain(reply)
