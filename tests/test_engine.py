@@ -235,6 +235,11 @@ def test_the_new_injury_signpost_needs_the_back_and_a_new_injury(
         ("my neck and back are stiff, what can I do", False),  # another part of the body too
         ("bad posture back pain what helps", False),  # the article's massage and exercise
         ("I have scoliosis in my lower back, how do I treat it", False),  # not covered
+        # A caution's or the disc signpost's subject comes first (a reviewer's probes).
+        ("back pain with a dvt in my leg, what should i do", False),
+        ("I'm on blood thinners and my back aches, any tips", False),
+        ("pins and needles down my leg from my lower back, what should i do", False),
+        ("my upper back is tight from stress, how can i ease it", False),
     ],
 )
 def test_what_to_do_about_back_pain_gets_the_self_care_signpost(
@@ -249,11 +254,11 @@ def test_what_to_do_about_back_pain_gets_the_self_care_signpost(
     [
         ("sprained my ankle badly, need a second opinion?", None),  # about the ankle
         ("would remedial massage help a sprained ankle heal", "injuries-treated"),
-        ("I have a rash on my arm, any cream you'd recommend", None),
-        ("rash on my arm, is a massage ok", "caution-skin"),
+        # A caution elsewhere in the body is answered without the word "massage".
+        ("a DVT in my calf, is it ok for someone to work on my legs?", "caution-blood-clots"),
     ],
 )
-def test_an_injury_or_caution_elsewhere_in_the_body_is_answered_only_about_massage(
+def test_an_injury_elsewhere_in_the_body_is_answered_only_about_massage(
     engine: Engine, text: str, entry_id: str | None
 ) -> None:
     assert engine.answer(text).entry_id == entry_id

@@ -110,6 +110,8 @@ class Subjects:
     # the same, in a question that names the back and neither massage nor another part of the
     # body ("lower back pain - what should I do?" gets the self-care signpost)
     answers_first_for_the_back: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # words that keep that rule from firing: what the article itself speaks of ("from stress")
+    answers_first_for_the_back_unless: tuple[str, ...] = ()
     # entries answered first when the question names their subject (needs_words) and they rank
     # close to the best: "brittle bones, can I have a firm massage?" gets the osteoporosis caution
     named_first: tuple[str, ...] = ()
@@ -823,6 +825,9 @@ def _assemble(
                 k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
             },
             named_first=tuple(subjects_doc.get("named_first", ())),
+            answers_first_for_the_back_unless=tuple(
+                subjects_doc.get("answers_first_for_the_back_unless", ())
+            ),
             answers_first_for_the_back={
                 k: tuple(v)
                 for k, v in subjects_doc.get("answers_first_for_the_back", {}).items()

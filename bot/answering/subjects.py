@@ -73,6 +73,11 @@ class SubjectCheck:
         self._first_order = list(s.answers_first)
         self._back_first = Lexicon(dict(s.answers_first_for_the_back), gap=0)
         self._back_first_order = list(s.answers_first_for_the_back)
+        self._back_first_unless = Lexicon(
+            {"unless": s.answers_first_for_the_back_unless}, gap=0
+        )
+        # The cautions named first and the signposts answered first yield nothing to it.
+        self._yields_to = (*s.named_first, *s.answers_first)
         self._filler = knowledge.fillers["phrases"]
         self._not_covered = PhraseSet(
             ((t.topic, t.phrases) for t in knowledge.not_covered), self._filler
@@ -144,9 +149,19 @@ class SubjectCheck:
             negated = NEGATIONS & set(tokens.words[max(0, occ.start - 3) : occ.start])
             (ruled_out if negated else named).add(occ.name)
         answers = next((e for e in self._first_order if e in named), None)
-        if answers is None and "back" in found and not ("context" in found or other or topic):
+        if (
+            answers is None
+            and "back" in found
+            and not ("context" in found or other or topic)
+            and not self._back_first_unless.find(tokens, correct=False)
+            and not any(
+                e in self._needs_words and self._uses_needed(e, tokens) for e in self._yields_to
+            )
+        ):
             # "Lower back pain - what should I do?" asks what to do, not whether massage helps;
-            # a topic the article does not cover ("spondylitis: how to cure it") stays so.
+            # a topic the article does not cover ("spondylitis: how to cure it") stays so, and
+            # a caution's or the disc signpost's subject ("on blood thinners", "a DVT", "pins
+            # and needles down my leg") or the article's own cause ("from stress") comes first.
             asked = {occ.name for occ in self._back_first.find(tokens, correct=False)}
             answers = next((e for e in self._back_first_order if e in asked), None)
         return Subject(
