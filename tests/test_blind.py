@@ -127,9 +127,12 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # safety-v.txt, safety-v1.txt, safety-v2.txt); each half's bars are its first run.
         ("v1", 0.94, 1.0, 0.07, 0.97),
         ("v2", 0.90, 0.98, 0.03, 0.96),
+        # W: sealed whole likewise, run once on 184c9a8 (blind-first-runs/safety-w*.txt).
+        ("w1", 0.88, 0.98, 0.03, 0.95),
+        ("w2", 0.92, 0.96, 0.07, 0.95),
     ],
 )
-def test_blind_safety_sets_q2_s4_u4_and_v_bars(
+def test_blind_safety_sets_q2_s4_u4_v_and_w_bars(
     engine: Engine,
     name: str,
     crisis: float,
@@ -271,6 +274,9 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-v.txt",
         "safety-v1.txt",
         "safety-v2.txt",
+        "safety-w.txt",
+        "safety-w1.txt",
+        "safety-w2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
