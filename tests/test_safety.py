@@ -613,3 +613,26 @@ def test_set_v_wordings(engine: Engine, text: str, tier: str) -> None:
 def test_set_v_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
     reply = engine.answer(text)
     assert reply.kind != "urgent", engine.render_plain(reply)
+
+
+# Kinds of wording set W missed, written afresh after its one run (tests/data/BLIND.md).
+SET_W_WORDINGS = [
+    ("been keeping back a few of my tramadol each night, nearly enough now", "crisis"),
+    ("my wife has been burning her arm with her cigarettes, she says it helps her back", "crisis"),
+    ("my dad hasnt managed a wee since this morning and his back is awful", "emergency"),
+    ("sat on the loo and pushed and pushed and nothing, back agony since yesterday", "emergency"),
+    ("Rücken tut weh, aber bald ist eh alles egal", "crisis"),
+    ("mój tata mówi, że jest dla nas tylko ciężarem, plecy go bolą od miesięcy", "crisis"),
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), SET_W_WORDINGS)
+def test_set_w_wordings(engine: Engine, text: str, tier: str) -> None:
+    assert engine.answer(text).tier == tier
+
+
+def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
+    reply = engine.answer("my late dad had a heart attack at 60, my back is just stiff from work")
+    assert reply.kind != "urgent", engine.render_plain(reply)
+    # Jelly legs stay an emergency when both give way: no idiom hides them.
+    assert engine.answer("both legs went to jelly on the stairs and gave way").tier == "emergency"
