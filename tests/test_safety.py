@@ -575,15 +575,6 @@ SET_U_CLOSE_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "tier"), SET_U_WORDINGS)
-def test_set_u_wordings(engine: Engine, text: str, tier: str) -> None:
-    assert engine.answer(text).tier == tier
-
-
-@pytest.mark.parametrize("text", SET_U_CLOSE_CALLS)
-def test_set_u_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
-    reply = engine.answer(text)
-    assert reply.kind != "urgent", engine.render_plain(reply)
 
 
 # Kinds of wording set V missed, written afresh after its one run (tests/data/BLIND.md).
@@ -604,15 +595,6 @@ SET_V_CLOSE_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "tier"), SET_V_WORDINGS)
-def test_set_v_wordings(engine: Engine, text: str, tier: str) -> None:
-    assert engine.answer(text).tier == tier
-
-
-@pytest.mark.parametrize("text", SET_V_CLOSE_CALLS)
-def test_set_v_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
-    reply = engine.answer(text)
-    assert reply.kind != "urgent", engine.render_plain(reply)
 
 
 # Kinds of wording set W missed, written afresh after its one run (tests/data/BLIND.md).
@@ -626,9 +608,15 @@ SET_W_WORDINGS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "tier"), SET_W_WORDINGS)
-def test_set_w_wordings(engine: Engine, text: str, tier: str) -> None:
+@pytest.mark.parametrize(("text", "tier"), SET_U_WORDINGS + SET_V_WORDINGS + SET_W_WORDINGS)
+def test_set_u_v_and_w_wordings(engine: Engine, text: str, tier: str) -> None:
     assert engine.answer(text).tier == tier
+
+
+@pytest.mark.parametrize("text", SET_U_CLOSE_CALLS + SET_V_CLOSE_CALLS)
+def test_set_u_and_v_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
+    reply = engine.answer(text)
+    assert reply.kind != "urgent", engine.render_plain(reply)
 
 
 def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
