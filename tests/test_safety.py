@@ -570,7 +570,6 @@ SET_U_CLOSE_CALLS = [
     "what's the max dose of naproxen for a bad back",  # a dose asked plainly
     "we see foot drop in the clinic all the time, does massage help my own sore back",
     "my textbook says night pain can mean something serious, mine is just after gym",
-    "fiebre la semana pasada pero ya se me pasó, solo me duele un poco la espalda",
     "picking up our toddler wrecked my back, any tips",
 ]
 
@@ -588,9 +587,11 @@ SET_V_WORDINGS = [
     ("ho già cominciato a regalare le mie cose, la schiena non migliora", "crisis"),
     ("my back aches all night, no amount of lying down helps, I end up pacing", "same-day"),
 ]
+# Not "is that a myth", "really an emergency", "my patients", "on a forum", "read online" or
+# Spanish "pero ya se me pasó": tried for sets U, V and W, and dropped when a reviewer showed each
+# silencing a real red flag in an unpunctuated message ("cant pee or feel my bum is that a myth").
 SET_V_CLOSE_CALLS = [
-    "read online that back ache can mean a tumour, mine is from painting the ceiling",
-    "someone on a forum said saddle numbness is an emergency, is that right? I'm fine",
+    "my textbook says back ache can mean a tumour, mine is from painting the ceiling",
     "fell over a few times skiing but nothing big, back just stiff",
 ]
 
@@ -624,3 +625,22 @@ def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
     assert reply.kind != "urgent", engine.render_plain(reply)
     # Jelly legs stay an emergency when both give way: no idiom hides them.
     assert engine.answer("both legs went to jelly on the stairs and gave way").tier == "emergency"
+
+
+# A reviewer's probes: a red flag now, with words that once read as asking about, reporting or
+# someone's job, in messages without the punctuation that ends a trigger's reach.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can people with crushing chest pain like mine drive themselves to a&e",
+        "cant pee or feel my bum is that a myth or a real sign of cauda equina",
+        "my dad has crushing chest pain is it really an emergency",
+        "one of my patients has crushing chest pain right in front of me what should i do",
+        "dr google says numb bum and wet myself is cauda equina and that is me",
+        "watched a film and got crushing chest pain and sweating during it",
+        "i was in a car crash call me back my neck is agony and my hands are tingling",
+        "no puedo orinar pero ya se me paso el dolor de espalda",
+    ],
+)
+def test_context_words_never_silence_a_red_flag_now(engine: Engine, text: str) -> None:
+    assert engine.answer(text).kind == "urgent"
