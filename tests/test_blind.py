@@ -126,7 +126,9 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # V: sealed whole (its two writers' halves), run once on d60a148 (blind-first-runs/
         # safety-v.txt, safety-v1.txt, safety-v2.txt); each half's bars are its first run.
         ("v1", 0.94, 1.0, 0.07, 0.97),
-        ("v2", 0.90, 0.98, 0.03, 0.96),
+        # V2's false alarms: 3.0 % at its first run, 4.0 % once context words that silenced
+        # real red flags were dropped (a reviewer's probes, tests/test_safety.py).
+        ("v2", 0.90, 0.98, 0.04, 0.96),
         # W: sealed whole likewise, run once on 184c9a8 (blind-first-runs/safety-w*.txt).
         ("w1", 0.88, 0.98, 0.03, 0.95),
         ("w2", 0.92, 0.96, 0.07, 0.95),

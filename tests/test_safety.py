@@ -568,7 +568,6 @@ SET_U_WORDINGS = [
 ]
 SET_U_CLOSE_CALLS = [
     "what's the max dose of naproxen for a bad back",  # a dose asked plainly
-    "we see foot drop in the clinic all the time, does massage help my own sore back",
     "my textbook says night pain can mean something serious, mine is just after gym",
     "picking up our toddler wrecked my back, any tips",
 ]
@@ -587,12 +586,12 @@ SET_V_WORDINGS = [
     ("ho già cominciato a regalare le mie cose, la schiena non migliora", "crisis"),
     ("my back aches all night, no amount of lying down helps, I end up pacing", "same-day"),
 ]
-# Not "is that a myth", "really an emergency", "my patients", "on a forum", "read online" or
-# Spanish "pero ya se me pasó": tried for sets U, V and W, and dropped when a reviewer showed each
-# silencing a real red flag in an unpunctuated message ("cant pee or feel my bum is that a myth").
+# Not "is that a myth", "really an emergency", "my patients", "we see", "on a course", "on a
+# forum", "read online", "nothing big" or Spanish "pero ya se me pasó": tried for sets U, V and
+# W, and dropped when a reviewer showed such words silencing a real red flag in an unpunctuated
+# message ("cant pee or feel my bum is that a myth").
 SET_V_CLOSE_CALLS = [
     "my textbook says back ache can mean a tumour, mine is from painting the ceiling",
-    "fell over a few times skiing but nothing big, back just stiff",
 ]
 
 
@@ -640,6 +639,9 @@ def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
         "watched a film and got crushing chest pain and sweating during it",
         "i was in a car crash call me back my neck is agony and my hands are tingling",
         "no puedo orinar pero ya se me paso el dolor de espalda",
+        "on a course and both my legs went numb and weak",
+        "fell off the roof but nothing serious, back hurts a lot",
+        "my late period and bleeding, 10 weeks pregnant, back pain",
     ],
 )
 def test_context_words_never_silence_a_red_flag_now(engine: Engine, text: str) -> None:
