@@ -222,9 +222,22 @@ def test_lifting_your_own_toddler_is_not_a_childs_back_pain(engine: Engine) -> N
         "my bladder control that has gone",
         "my husband fell off the roof while he mended it and now his back hurts",
         "my legs went numb and gave way saw a tiktok about it",
+        # a third reviewer's probes of the words added for sets U, V and W (asking about,
+        # reporting, someone's job, playing it down), in messages without punctuation
+        "can people with crushing chest pain like mine drive themselves to a&e",
+        "cant pee or feel my bum is that a myth or a real sign of cauda equina",
+        "my dad has crushing chest pain is it really an emergency",
+        "one of my patients has crushing chest pain right in front of me what should i do",
+        "dr google says numb bum and wet myself is cauda equina and that is me",
+        "watched a film and got crushing chest pain and sweating during it",
+        "i was in a car crash call me back my neck is agony and my hands are tingling",
+        "no puedo orinar pero ya se me paso el dolor de espalda",
+        "on a course and both my legs went numb and weak",
+        "fell off the roof but nothing serious, back hurts a lot",
+        "my late period and bleeding, 10 weeks pregnant, back pain",
     ],
 )
-def test_context_added_for_set_m_and_n_silences_no_emergency(engine: Engine, text: str) -> None:
+def test_context_words_silence_no_emergency(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier == "emergency"
 
 
@@ -624,25 +637,3 @@ def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
     assert reply.kind != "urgent", engine.render_plain(reply)
     # Jelly legs stay an emergency when both give way: no idiom hides them.
     assert engine.answer("both legs went to jelly on the stairs and gave way").tier == "emergency"
-
-
-# A reviewer's probes: a red flag now, with words that once read as asking about, reporting or
-# someone's job, in messages without the punctuation that ends a trigger's reach.
-@pytest.mark.parametrize(
-    "text",
-    [
-        "can people with crushing chest pain like mine drive themselves to a&e",
-        "cant pee or feel my bum is that a myth or a real sign of cauda equina",
-        "my dad has crushing chest pain is it really an emergency",
-        "one of my patients has crushing chest pain right in front of me what should i do",
-        "dr google says numb bum and wet myself is cauda equina and that is me",
-        "watched a film and got crushing chest pain and sweating during it",
-        "i was in a car crash call me back my neck is agony and my hands are tingling",
-        "no puedo orinar pero ya se me paso el dolor de espalda",
-        "on a course and both my legs went numb and weak",
-        "fell off the roof but nothing serious, back hurts a lot",
-        "my late period and bleeding, 10 weeks pregnant, back pain",
-    ],
-)
-def test_context_words_never_silence_a_red_flag_now(engine: Engine, text: str) -> None:
-    assert engine.answer(text).kind == "urgent"
