@@ -122,8 +122,10 @@ def _number(word: str) -> float | None:
 
 def _class_matches(cls: str, word: str) -> bool:
     value = _number(word)
-    if value is None:
-        return False
+    return value is not None and _in_class(cls, value)
+
+
+def _in_class(cls: str, value: float) -> bool:
     if cls == "<num>":
         return True
     if cls == "<temp>":
@@ -145,9 +147,8 @@ class Occurrence:
 @dataclass
 class _Compiled:
     literal: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
-    prefixed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
-    # The same prefixes by length, then by prefix, each with its place in `prefixed`: a word
-    # looks up its own first letters instead of trying every prefix.
+    # Prefix terms by the prefix's length, then by prefix, each with its place among them (the
+    # lexicon's order): a word looks up its own first letters instead of trying every prefix.
     by_length: dict[int, dict[str, list[tuple[int, str, tuple[str, ...]]]]] = field(
         default_factory=dict
     )
@@ -187,6 +188,7 @@ class Lexicon:
         self.english = english
         self._compiled = _Compiled()
         literal_words: set[str] = set()
+        prefixes = 0
         for name, terms in groups.items():
             for term in terms:
                 pats = term_words(term, english)
@@ -197,8 +199,8 @@ class Lexicon:
                     prefix = first[:-1]
                     self._compiled.by_length.setdefault(len(prefix), {}).setdefault(
                         prefix, []
-                    ).append((len(self._compiled.prefixed), name, pats))
-                    self._compiled.prefixed.append((prefix, name, pats))
+                    ).append((prefixes, name, pats))
+                    prefixes += 1
                 elif first in CLASSES:
                     self._compiled.classed.append((first, name, pats))
                 else:
@@ -259,10 +261,11 @@ class Lexicon:
             ]
             prefixed.sort()  # in the lexicon's order, as before the index
             candidates.extend((name, pats) for _, name, pats in prefixed)
-            if _number(word) is not None:
+            value = _number(word)
+            if value is not None:
                 candidates.extend(
                     (name, pats) for cls, name, pats in self._compiled.classed
-                    if _class_matches(cls, word)
+                    if _in_class(cls, value)
                 )
             for name, pats in candidates:
                 end = _extend(words, tokens.segment, i, pats, self.gap)

@@ -139,6 +139,7 @@ def synonyms_in_two_lists(knowledge: Knowledge) -> list[Problem]:
             problems.append(_warn(str(path), line, message))
     return problems
 
+
 def answered_but_should_not_be(knowledge: Knowledge, engine: Engine) -> list[Problem]:
     """Each question of asked.yaml's `not_answered` (a cause, another body part, a topic not
     covered, off-topic, smalltalk) that the bot answers with an entry."""
