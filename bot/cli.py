@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, KnowledgeError, check_knowledge, load_knowledge
@@ -219,7 +219,7 @@ def _ask(engine: Engine, question: str, as_json: bool, stdin: TextIO, out: TextI
 
 
 def _train(directory: Path, out: TextIO, err: TextIO) -> int:
-    from bot.answering.knowledge import SAFETY_FILE, read_training_pairs
+    from bot.answering.knowledge import SAFETY_FILE, Positive, read_training_pairs, stemming_for
     from bot.answering.signal import train
     from bot.answering.yamlsource import read_yaml
 
@@ -228,12 +228,17 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     if not isinstance(signal, dict) or not isinstance(signal.get("model"), str):
         print(f"{PROG}: {directory / SAFETY_FILE} names no crisis model (signal: model:)", file=err)
         return 1
-    models: list[tuple[Literal["crisis", "emergency"], str]] = [("crisis", signal["model"])]
-    emergency = safety.value.get("emergency_signal") if safety is not None else None
-    if isinstance(emergency, dict) and isinstance(emergency.get("model"), str):
-        models.append(("emergency", emergency["model"]))
+    models: list[tuple[Positive, str]] = [("crisis", signal["model"])]
+    others: tuple[tuple[str, Positive], ...] = (
+        ("emergency_signal", "emergency"),
+        ("languages_signal", "crisis-languages"),
+    )
+    for section, positive in others:
+        raw = safety.value.get(section) if safety is not None else None
+        if isinstance(raw, dict) and isinstance(raw.get("model"), str):
+            models.append((positive, raw["model"]))
     if len({name for _, name in models}) < len(models):
-        print(f"{PROG}: the crisis and emergency models need files of their own", file=err)
+        print(f"{PROG}: each signal needs a model file of its own", file=err)
         return 1
     examples = []
     for positive, name in models:  # nothing is written unless every model can be trained
@@ -242,13 +247,12 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
         examples.append((positive, name, pairs, count))
         if not count or count == len(pairs):
             print(
-                f"{PROG}: training needs {positive} and other examples "
-                f"({count} of {len(pairs)})",
+                f"{PROG}: training needs {positive} and other examples ({count} of {len(pairs)})",
                 file=err,
             )
             return 1
     for positive, name, pairs, count in examples:
-        model = train(pairs)
+        model = train(pairs, stemming_for(positive))
         path = directory / name
         path.write_text(model.to_json(), encoding="utf-8")
         print(

@@ -110,5 +110,5 @@ def test_the_two_models_need_files_of_their_own(knowledge_copy: Path) -> None:
     assert any("the crisis signal's file" in p.message for p in problems)
     before = (knowledge_copy / "crisis-model.json").read_bytes()
     code, _, err = run_cli("--knowledge", str(knowledge_copy), "train")
-    assert code == 1 and "files of their own" in err
+    assert code == 1 and "a model file of its own" in err
     assert (knowledge_copy / "crisis-model.json").read_bytes() == before

@@ -5,12 +5,13 @@ measured separately (tests/test_blind.py)."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.answering.engine import Engine
-from bot.answering.knowledge import check_knowledge
+from bot.answering.knowledge import Knowledge, check_knowledge
 from tests.conftest import edit
 
 CRISIS = [
@@ -279,7 +280,7 @@ def test_set_q_wordings(engine: Engine) -> None:
     assert engine.answer(text).tier is None
 
 
-def test_reviewer_probes_of_set_q_terms(engine: Engine) -> None:
+def test_reviewer_probes_of_set_q_terms(engine: Engine, knowledge: Knowledge) -> None:
     # "last year" is history; "since last year" is not.
     assert engine.answer("I've been peeing myself since last year and my back hurts").tier
     assert engine.answer("numbness in my groin since last year, getting worse").tier
@@ -289,8 +290,12 @@ def test_reviewer_probes_of_set_q_terms(engine: Engine) -> None:
     # Everyday threats and German everyday sentences are not a crisis.
     assert engine.answer("my boss will kill me before I do it").tier is None
     assert engine.answer("ohne mich wärs heute langweilig gewesen").tier is None
+    # The German word rules read "nur noch eine Last" of a house move as no crisis. (The
+    # languages signal, which learnt "nur noch eine Last für meine Familie", gives it the card:
+    # when in doubt, escalate.)
     moving = "nur noch eine Last zu tragen dann bin ich fertig mit dem Umzug"
-    assert engine.answer(moving).tier is None
+    rules = replace(knowledge, safety=replace(knowledge.safety, languages_signal=None))
+    assert Engine(rules).answer(moving).tier is None
 
 
 def test_json_gives_tier_and_language(engine: Engine) -> None:

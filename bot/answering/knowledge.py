@@ -31,9 +31,10 @@ from bot.answering.safety import (
     EmergencySignal,
     Flag,
     LanguagePack,
+    LanguagesSignal,
     SafetyData,
 )
-from bot.answering.signal import CrisisModel, digest
+from bot.answering.signal import ENGLISH, PREFIX, CrisisModel, digest
 from bot.answering.yamlsource import Located, Problem, read_yaml
 
 ARTICLE_FILE = "article.txt"
@@ -647,13 +648,19 @@ def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Proble
     return _safety((safety.located, safety.display), languages)
 
 
-Positive = Literal["crisis", "emergency"]
+Positive = Literal["crisis", "emergency", "crisis-languages"]
+ENGLISH_CODE = "en"
 
 
 def _positive(item: dict[str, Any], positive: Positive) -> bool:
-    if positive == "crisis":
+    if positive != "emergency":
         return item.get("expect") == "crisis"
     return str(item.get("kind", "")).startswith("emergency")
+
+
+def stemming_for(positive: Positive) -> str:
+    """How the signal of `positive` turns words into features."""
+    return PREFIX if positive == "crisis-languages" else ENGLISH
 
 
 def training_pairs(
@@ -662,13 +669,17 @@ def training_pairs(
     """What a signal learns from, in a fixed order: the labelled messages of
     crisis-examples.yaml, then every question of asked.yaml (none of them is a red flag).
     The crisis signal's positives are the messages labelled `crisis`; the emergency signal's,
-    those whose kind is `emergency-*`."""
+    those whose kind is `emergency-*`. Both read the English messages (`lang` en or left out);
+    the languages signal (`crisis-languages`) reads the others, and not asked.yaml."""
+    english = positive != "crisis-languages"
     pairs: list[tuple[str, bool]] = []
     if isinstance(crisis_examples, dict):
         for item in crisis_examples.get("crisis_examples") or ():
             if isinstance(item, dict) and isinstance(item.get("text"), str):
+                if (item.get("lang", ENGLISH_CODE) == ENGLISH_CODE) != english:
+                    continue
                 pairs.append((item["text"].strip(), _positive(item, positive)))
-    if isinstance(asked, dict):
+    if isinstance(asked, dict) and english:
         for key in ("asked", "not_answered"):
             for texts in (asked.get(key) or {}).values():
                 pairs.extend((str(t).strip(), False) for t in texts or ())
@@ -707,7 +718,34 @@ def _attach_signal(
     signal = CrisisSignal(model, float(raw["card_at"]), float(raw["check_in_at"]), card, check_in)
     safety = replace(safety, signal=signal)
     emergency, found = _emergency_signal(directory, documents, document, safety.flags)
-    return replace(safety, emergency=emergency), problems + found
+    problems += found
+    languages, found = _languages_signal(directory, documents, document, card)
+    return replace(safety, emergency=emergency, languages_signal=languages), problems + found
+
+
+def _languages_signal(
+    directory: Path, documents: _Documents, document: _Document, card: Flag
+) -> tuple[LanguagesSignal | None, list[Problem]]:
+    """The crisis signal for the other languages (`languages_signal`, optional), whose card is
+    the crisis signal's."""
+    raw = document.located.value.get("languages_signal")
+    if not isinstance(raw, dict):
+        return None, []
+    taken = {
+        document.located.value[s]["model"]
+        for s in ("signal", "emergency_signal")
+        if isinstance(document.located.value.get(s), dict)
+    }
+    if raw["model"] in taken:
+        line = document.located.line(("languages_signal", "model"))
+        message = "languages_signal model is another signal's file: give it its own"
+        return None, [Problem(document.display, line, message)]
+    model, problems = _trained_model(
+        directory, documents, document, "languages_signal", "crisis-languages"
+    )
+    if model is None:
+        return None, problems
+    return LanguagesSignal(model, float(raw["card_at"]), card), problems
 
 
 def _trained_model(
@@ -726,7 +764,7 @@ def _trained_model(
     pairs = training_pairs(
         _value(documents, CRISIS_EXAMPLES_FILE), _value(documents, ASKED_FILE), positive
     )
-    if model.digest == digest(pairs):
+    if model.digest == digest(pairs, stemming_for(positive)):
         return model, []
     message = (
         "trained on other examples than crisis-examples.yaml and asked.yaml hold now: "
@@ -821,16 +859,13 @@ def _assemble(
             context=tuple(subjects_doc["context"]["massage"]),
             needs_context=frozenset(subjects_doc["needs_context"]),
             needs_words={k: _groups(v) for k, v in subjects_doc["needs_words"].items()},
-            answers_first={
-                k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()
-            },
+            answers_first={k: tuple(v) for k, v in subjects_doc.get("answers_first", {}).items()},
             named_first=tuple(subjects_doc.get("named_first", ())),
             answers_first_for_the_back_unless=tuple(
                 subjects_doc.get("answers_first_for_the_back_unless", ())
             ),
             answers_first_for_the_back={
-                k: tuple(v)
-                for k, v in subjects_doc.get("answers_first_for_the_back", {}).items()
+                k: tuple(v) for k, v in subjects_doc.get("answers_first_for_the_back", {}).items()
             },
             any_region_with_massage=tuple(subjects_doc.get("any_region_with_massage", ())),
         ),

@@ -137,11 +137,25 @@ class EmergencySignal:
 
 
 @dataclass(frozen=True)
+class LanguagesSignal:
+    """The learned crisis signal for the other languages: a model of the same kind, trained on
+    the examples in those languages, with words cut to their first letters (one model for
+    every language: "no quiero seguir así" and "nie chcę już żyć" share no words to confuse).
+    A net under the word rules of `knowledge/languages/`; the card is the crisis card, in the
+    message's language."""
+
+    model: CrisisModel
+    card_at: float  # at or above, on a message answered in another language: the crisis card
+    card: Flag  # the crisis signal's flag
+
+
+@dataclass(frozen=True)
 class SafetyData:
     flags: tuple[Flag, ...]
     languages: Mapping[str, LanguagePack]  # "en" first
     signal: CrisisSignal | None = None
     emergency: EmergencySignal | None = None
+    languages_signal: LanguagesSignal | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +212,8 @@ class SafetyGate:
         if language == "en" and (not also or "en" in also):
             found.update(self._signal(text, found))
             found.update(self._emergency(text, found))
+        elif language != "en":
+            found.update(self._languages_signal(text, language, found))
         if not found:
             return None
         order = {tier: i for i, tier in enumerate(TIERS)}
@@ -230,6 +246,21 @@ class SafetyGate:
         if score.value >= threshold and not checked_in:
             return {signal.check_in.id: Found(signal.check_in, score.quote)}
         return {}
+
+    def _languages_signal(
+        self, text: str, language: str, found: Mapping[str, Found]
+    ) -> dict[str, Found]:
+        """The languages' crisis signal on a message answered in another language, where the
+        word rules found no crisis: the crisis card in that language. After an emergency card
+        of the word rules it adds nothing (its instructions come first; the crisis word rules
+        still apply)."""
+        signal = self.data.languages_signal
+        if signal is None or any(f.flag.tier in ("crisis", "emergency") for f in found.values()):
+            return {}
+        score = signal.model.score(text)
+        if score.value < signal.card_at:
+            return {}
+        return {signal.card.id: Found(signal.card, score.quote, language)}
 
     def _emergency(self, text: str, found: Mapping[str, Found]) -> dict[str, Found]:
         """The learned emergency signal, where neither a crisis nor an emergency card was

@@ -13,6 +13,11 @@ model was not retrained (`python run_bot.py train`).
 Features are stemmed words, word pairs and triples. A message is scored as a whole and two
 sentences at a time, and the highest score counts: a crisis sentence in the middle of a long
 question about massage is not diluted by the rest. Scoring is a few dictionary look-ups per word.
+
+A second model of the same kind reads the other languages (`knowledge/languages/`), trained on
+the examples labelled with their `lang`. Its words are cut to their first letters, without
+accents, in place of an English stemmer ("morirme", "morir", "muerto" share "mori"/"muer";
+"жить", "живу" share "жи"): a crude stemmer, but one that works alike for every language.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import itertools
 import json
 import math
 import random
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,10 +57,27 @@ FUNCTION_WORDS = frozenset(
 )
 
 
-def features(text: str) -> list[str]:
+ENGLISH = "english"  # Snowball stems
+PREFIX = "prefix"  # words of other languages: accents dropped, cut to PREFIX_LENGTH letters
+PREFIX_LENGTH = 5
+
+
+def folded_prefix(word: str) -> str:
+    """A word of any language without its accents (but "й" stays "й"), cut to its first
+    PREFIX_LENGTH letters."""
+    if not word.isascii():
+        decomposed = unicodedata.normalize("NFD", word)
+        word = unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if not unicodedata.combining(c) or c == "\u0306")
+        )
+    return word[:PREFIX_LENGTH]
+
+
+def features(text: str, stemming: str = ENGLISH) -> list[str]:
     """Stemmed words, pairs and triples of `text` (contractions expanded, case folded), except
     those made only of function words."""
-    stems = [stem(w) for w in words(text)]
+    cut = stem if stemming == ENGLISH else folded_prefix
+    stems = [cut(w) for w in words(text)]
     grams: list[tuple[str, ...]] = [(s,) for s in stems]
     grams += itertools.pairwise(stems)
     grams += zip(stems, stems[1:], stems[2:], strict=False)
@@ -90,9 +113,10 @@ class CrisisModel:
     weights: Mapping[str, float]
     bias: float
     digest: str  # of the examples and settings it was trained on
+    stemming: str = ENGLISH  # how words become features: ENGLISH or PREFIX
 
     def raw(self, text: str) -> float:
-        feats = [self.weights[f] for f in features(text) if f in self.weights]
+        feats = [self.weights[f] for f in features(text, self.stemming) if f in self.weights]
         if not feats:
             return self.bias
         return self.bias + math.fsum(feats) * norm(len(feats))
@@ -111,6 +135,7 @@ class CrisisModel:
         data = {
             "version": MODEL_VERSION,
             "digest": self.digest,
+            **({} if self.stemming == ENGLISH else {"stemming": self.stemming}),
             "bias": round(self.bias, 6),
             "weights": {f: round(w, 6) for f, w in sorted(self.weights.items()) if round(w, 6)},
         }
@@ -123,28 +148,34 @@ class CrisisModel:
             raise ValueError(f"model version {data.get('version')!r}, expected {MODEL_VERSION}")
         weights = {str(f): float(w) for f, w in data["weights"].items()}
         bias = float(data["bias"])
+        stemming = str(data.get("stemming", ENGLISH))
+        if stemming not in (ENGLISH, PREFIX):
+            raise ValueError(f"stemming {stemming!r}, expected {ENGLISH!r} or {PREFIX!r}")
         if not all(map(math.isfinite, (bias, *weights.values()))):
             raise ValueError("a weight or the bias is not a finite number")
-        return cls(weights, bias, str(data["digest"]))
+        return cls(weights, bias, str(data["digest"]), stemming)
 
     @classmethod
     def load(cls, path: Path) -> CrisisModel:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
 
-def digest(examples: Sequence[tuple[str, bool]]) -> str:
+def digest(examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH) -> str:
     """What a model was trained on: the examples (in order) and the settings."""
     h = hashlib.sha256()
-    h.update(json.dumps([MODEL_VERSION, dict(SETTINGS)], sort_keys=True).encode())
+    settings: list[object] = [MODEL_VERSION, dict(SETTINGS)]
+    if stemming != ENGLISH:  # the English models' digests stay what they were
+        settings.append({"stemming": stemming, "prefix_length": PREFIX_LENGTH})
+    h.update(json.dumps(settings, sort_keys=True).encode())
     for text, crisis in examples:
         h.update(f"{int(crisis)}\t{text}\n".encode())
     return h.hexdigest()
 
 
-def train(examples: Sequence[tuple[str, bool]]) -> CrisisModel:
+def train(examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH) -> CrisisModel:
     """Logistic regression by stochastic gradient descent; the same examples give the same
     model on every machine (fixed seed, fixed order, rounding on save)."""
-    rows = [(features(text), 1.0 if crisis else 0.0) for text, crisis in examples]
+    rows = [(features(text, stemming), 1.0 if crisis else 0.0) for text, crisis in examples]
     counts = Counter(f for feats, _ in rows for f in feats)
     keep = {f for f, n in counts.items() if n >= SETTINGS["min_count"]}
     rows = [([f for f in feats if f in keep], y) for feats, y in rows]
@@ -168,5 +199,5 @@ def train(examples: Sequence[tuple[str, bool]]) -> CrisisModel:
             bias -= rate * g
             for f in feats:
                 weights[f] -= rate * (g * scale + SETTINGS["l2"] * weights[f])
-    model = CrisisModel(weights, bias, digest(examples))
+    model = CrisisModel(weights, bias, digest(examples, stemming), stemming)
     return CrisisModel.from_json(model.to_json())  # exactly what a saved model scores
