@@ -477,7 +477,6 @@ NOT_RED_FLAGS = [
     "Ich habe eine schwere Kiste aufgehoben und seitdem Rückenschmerzen",
     "Pożegnałem się z rodziną na lotnisku i w samolocie bolały mnie plecy",
     "my husband will kill himself lifting that sofa, can massage help his back after",
-    "how many people with chronic back pain take their own life",
     "a hot bath at night helps my back, would massage help more",
     "stiff in the morning and worse resting, better once I get moving",
     "my lower back and immune system both feel rubbish this winter",
@@ -487,6 +486,16 @@ NOT_RED_FLAGS = [
 @pytest.mark.parametrize("text", NOT_RED_FLAGS)
 def test_close_calls_are_not_red_flags(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier is None
+
+
+def test_a_question_about_suicide_in_back_pain_gets_the_helplines(engine: Engine) -> None:
+    # Not a red flag in the word rules' reading (it asks about others), but the question of
+    # someone who may be asking for themselves: the helplines, as a card or the check-in line,
+    # never a massage answer. (The crisis signal gives the card since its threshold is 0.0.)
+    reply = engine.answer("how many people with chronic back pain take their own life")
+    assert reply.kind != "answer"
+    assert reply.tier == "crisis" or "check-in" in reply.advice
+    assert "116 123" in engine.render_plain(reply)
 
 
 def test_the_recent_past_is_not_history_and_a_weight_goal_is_not_a_loss(engine: Engine) -> None:
