@@ -232,6 +232,7 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     others: tuple[tuple[str, Positive], ...] = (
         ("emergency_signal", "emergency"),
         ("languages_signal", "crisis-languages"),
+        ("languages_emergency_signal", "emergency-languages"),
     )
     for section, positive in others:
         raw = safety.value.get(section) if safety is not None else None

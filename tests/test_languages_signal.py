@@ -115,13 +115,14 @@ def test_it_reads_only_other_languages_and_never_replaces_an_emergency(
     assert ordinary is not None and ordinary.tier == "crisis"  # read, at this threshold
 
 
-def test_check_and_train_look_after_the_model(knowledge_copy: Path) -> None:
-    (knowledge_copy / "crisis-languages-model.json").unlink()
+@pytest.mark.parametrize("name", ["crisis-languages-model.json", "emergency-languages-model.json"])
+def test_check_and_train_look_after_the_models(knowledge_copy: Path, name: str) -> None:
+    (knowledge_copy / name).unlink()
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
-    assert any("crisis-languages-model.json unusable" in str(p) for p in problems)
+    assert any(f"{name} unusable" in str(p) for p in problems)
     code, out, _ = run_cli("--knowledge", str(knowledge_copy), "train")
-    assert code == 0 and "crisis-languages" in out
+    assert code == 0 and "crisis-languages" in out and "emergency-languages" in out
     assert check_knowledge(knowledge_copy)[0] is not None
 
 
@@ -131,7 +132,8 @@ def test_check_warns_when_only_the_languages_examples_changed(knowledge_copy: Pa
     data["crisis_examples"].append({"text": "una frase nueva", "expect": "none", "lang": "es"})
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     stale = [str(p) for p in check_knowledge(knowledge_copy)[1] if "run_bot.py train" in str(p)]
-    assert len(stale) == 1 and "crisis-languages-model.json" in stale[0]
+    assert len(stale) == 2  # the two languages' signals, not the English ones
+    assert all("languages-model.json" in p for p in stale)
 
 
 def test_a_bad_language_code_is_refused(knowledge_copy: Path) -> None:
@@ -153,3 +155,37 @@ def test_its_model_needs_a_file_of_its_own(knowledge_copy: Path) -> None:
     assert any("another signal's file" in p.message for p in problems)
     code, _, err = run_cli("--knowledge", str(knowledge_copy), "train")
     assert code == 1 and "a model file of its own" in err
+
+
+# A German emergency (nothing comes out on the toilet) in words no German rule covers.
+UNLISTED_EMERGENCY = (
+    "seit heute früh kommt beim Klo gar nichts mehr raus, obwohl ich muss, und das Kreuz tut weh"
+)
+
+
+def test_the_emergency_model_catches_what_the_word_rules_miss(knowledge: Knowledge) -> None:
+    without = replace(knowledge, safety=replace(knowledge.safety, languages_emergency=None))
+    assert Engine(without).answer(UNLISTED_EMERGENCY).kind != "urgent"
+    engine = Engine(knowledge)
+    reply = engine.answer(UNLISTED_EMERGENCY)
+    assert (reply.kind, reply.tier, reply.language) == ("urgent", "emergency", "de")
+    german = knowledge.safety.languages["de"]
+    assert reply.parts[0].text == german.cards["emergency"].heading
+    text = engine.render_plain(reply)
+    assert german.noticed["emergency-signal"] in text  # what was noticed, in German
+    assert "kommt beim Klo gar nichts mehr raus" in text  # in the user's own words
+
+
+def test_a_crisis_comes_before_an_emergency_of_the_languages_signals(knowledge: Knowledge) -> None:
+    safety = knowledge.safety
+    assert safety.languages_signal is not None and safety.languages_emergency is not None
+    eager = replace(
+        safety,
+        languages_signal=replace(safety.languages_signal, card_at=-100.0),
+        languages_emergency=replace(safety.languages_emergency, card_at=-100.0),
+    )
+    finding = SafetyGate(eager).check(UNLISTED_EMERGENCY, "de", ("de",))
+    assert finding is not None and finding.tier == "crisis"  # both would fire: the crisis card
+    calm = replace(eager, languages_signal=replace(safety.languages_signal, card_at=100.0))
+    finding = SafetyGate(calm).check(UNLISTED_EMERGENCY, "de", ("de",))
+    assert finding is not None and finding.tier == "emergency"

@@ -648,19 +648,20 @@ def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Proble
     return _safety((safety.located, safety.display), languages)
 
 
-Positive = Literal["crisis", "emergency", "crisis-languages"]
+Positive = Literal["crisis", "emergency", "crisis-languages", "emergency-languages"]
+LANGUAGE_SIGNALS = ("crisis-languages", "emergency-languages")
 ENGLISH_CODE = "en"
 
 
 def _positive(item: dict[str, Any], positive: Positive) -> bool:
-    if positive != "emergency":
+    if positive not in ("emergency", "emergency-languages"):
         return item.get("expect") == "crisis"
     return str(item.get("kind", "")).startswith("emergency")
 
 
 def stemming_for(positive: Positive) -> str:
     """How the signal of `positive` turns words into features."""
-    return PREFIX if positive == "crisis-languages" else ENGLISH
+    return PREFIX if positive in LANGUAGE_SIGNALS else ENGLISH
 
 
 def training_pairs(
@@ -670,8 +671,9 @@ def training_pairs(
     crisis-examples.yaml, then every question of asked.yaml (none of them is a red flag).
     The crisis signal's positives are the messages labelled `crisis`; the emergency signal's,
     those whose kind is `emergency-*`. Both read the English messages (`lang` en or left out);
-    the languages signal (`crisis-languages`) reads the others, and not asked.yaml."""
-    english = positive != "crisis-languages"
+    the languages' signals (`crisis-languages`, `emergency-languages`) read the others, and not
+    asked.yaml."""
+    english = positive not in LANGUAGE_SIGNALS
     pairs: list[tuple[str, bool]] = []
     if isinstance(crisis_examples, dict):
         for item in crisis_examples.get("crisis_examples") or ():
@@ -719,30 +721,59 @@ def _attach_signal(
     safety = replace(safety, signal=signal)
     emergency, found = _emergency_signal(directory, documents, document, safety.flags)
     problems += found
-    languages, found = _languages_signal(directory, documents, document, card)
-    return replace(safety, emergency=emergency, languages_signal=languages), problems + found
+    languages, found = _languages_signal(
+        directory, documents, document, "languages_signal", "crisis-languages", card
+    )
+    problems += found
+    emergency_card = emergency.card if emergency is not None else None
+    languages_emergency, found = (
+        (None, [])
+        if emergency_card is None
+        else _languages_signal(
+            directory,
+            documents,
+            document,
+            "languages_emergency_signal",
+            "emergency-languages",
+            emergency_card,
+        )
+    )
+    safety = replace(
+        safety,
+        emergency=emergency,
+        languages_signal=languages,
+        languages_emergency=languages_emergency,
+    )
+    return safety, problems + found
+
+
+SIGNAL_SECTIONS = ("signal", "emergency_signal", "languages_signal", "languages_emergency_signal")
 
 
 def _languages_signal(
-    directory: Path, documents: _Documents, document: _Document, card: Flag
+    directory: Path,
+    documents: _Documents,
+    document: _Document,
+    section: str,
+    positive: Positive,
+    card: Flag,
 ) -> tuple[LanguagesSignal | None, list[Problem]]:
-    """The crisis signal for the other languages (`languages_signal`, optional), whose card is
-    the crisis signal's."""
-    raw = document.located.value.get("languages_signal")
+    """A signal for the other languages (`languages_signal` for crises, optional;
+    `languages_emergency_signal` for emergencies, optional, with the emergency signal), whose
+    card is the English signal's of the same tier."""
+    raw = document.located.value.get(section)
     if not isinstance(raw, dict):
         return None, []
     taken = {
         document.located.value[s]["model"]
-        for s in ("signal", "emergency_signal")
-        if isinstance(document.located.value.get(s), dict)
+        for s in SIGNAL_SECTIONS
+        if s != section and isinstance(document.located.value.get(s), dict)
     }
     if raw["model"] in taken:
-        line = document.located.line(("languages_signal", "model"))
-        message = "languages_signal model is another signal's file: give it its own"
+        line = document.located.line((section, "model"))
+        message = f"{section} model is another signal's file: give it its own"
         return None, [Problem(document.display, line, message)]
-    model, problems = _trained_model(
-        directory, documents, document, "languages_signal", "crisis-languages"
-    )
+    model, problems = _trained_model(directory, documents, document, section, positive)
     if model is None:
         return None, problems
     return LanguagesSignal(model, float(raw["card_at"]), card), problems
@@ -992,7 +1023,8 @@ def _safety(
                     f"'{code}' lacks the concept '{name}' that a crisis or emergency flag needs",
                 )
             )
-        for flag_id in sorted(set(lraw.get("noticed", {})) - seen):
+        # The emergency signal's card, shown by the languages' emergency signal, is noticed too.
+        for flag_id in sorted(set(lraw.get("noticed", {})) - seen - {SIGNAL_EMERGENCY}):
             problems.append(
                 Problem(ldisplay, ldoc.line(("noticed", flag_id)), f"no flag '{flag_id}'")
             )

@@ -138,15 +138,15 @@ class EmergencySignal:
 
 @dataclass(frozen=True)
 class LanguagesSignal:
-    """The learned crisis signal for the other languages: a model of the same kind, trained on
-    the examples in those languages, with words cut to their first letters (one model for
+    """A learned signal for the other languages: a model of the crisis signal's kind, trained
+    on the examples in those languages, with words cut to their first letters (one model for
     every language: "no quiero seguir así" and "nie chcę już żyć" share no words to confuse).
-    A net under the word rules of `knowledge/languages/`; the card is the crisis card, in the
-    message's language."""
+    A net under the word rules of `knowledge/languages/`: one for crises, one for emergencies,
+    each showing its tier's card in the message's language."""
 
     model: CrisisModel
-    card_at: float  # at or above, on a message answered in another language: the crisis card
-    card: Flag  # the crisis signal's flag
+    card_at: float  # at or above, on a message answered in another language: the card
+    card: Flag  # the English signal's flag of the same tier
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ class SafetyData:
     signal: CrisisSignal | None = None
     emergency: EmergencySignal | None = None
     languages_signal: LanguagesSignal | None = None
+    languages_emergency: LanguagesSignal | None = None
 
 
 @dataclass(frozen=True)
@@ -250,17 +251,21 @@ class SafetyGate:
     def _languages_signal(
         self, text: str, language: str, found: Mapping[str, Found]
     ) -> dict[str, Found]:
-        """The languages' crisis signal on a message answered in another language, where the
-        word rules found no crisis: the crisis card in that language. After an emergency card
-        of the word rules it adds nothing (its instructions come first; the crisis word rules
+        """The languages' signals on a message answered in another language, where the word
+        rules found no crisis or emergency: the crisis card from the crisis signal, else the
+        emergency card from the emergency signal, in that language. After an emergency card of
+        the word rules they add nothing (its instructions come first; the crisis word rules
         still apply)."""
-        signal = self.data.languages_signal
-        if signal is None or any(f.flag.tier in ("crisis", "emergency") for f in found.values()):
+        if any(f.flag.tier in ("crisis", "emergency") for f in found.values()):
             return {}
-        score = signal.model.score(text)
-        if score.value < signal.card_at:
-            return {}
-        return {signal.card.id: Found(signal.card, score.quote, language)}
+        for signal in (self.data.languages_signal, self.data.languages_emergency):
+            if signal is None:
+                continue
+            score = signal.model.score(text)
+            if score.value >= signal.card_at:
+                quote = _short(max(sentences(score.quote) or [score.quote], key=signal.model.raw))
+                return {signal.card.id: Found(signal.card, quote, language)}
+        return {}
 
     def _emergency(self, text: str, found: Mapping[str, Found]) -> dict[str, Found]:
         """The learned emergency signal, where neither a crisis nor an emergency card was
@@ -276,9 +281,7 @@ class SafetyGate:
         if score.value < emergency.card_at:
             return {}
         # Quote the sentence of the best piece that scores highest, and not at length.
-        best = max(sentences(score.quote) or [score.quote], key=emergency.model.raw).strip()
-        if len(best) > QUOTE_MAX:
-            best = best[: QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
+        best = _short(max(sentences(score.quote) or [score.quote], key=emergency.model.raw))
         return {emergency.card.id: Found(emergency.card, best)}
 
     def _score(self, signal: CrisisSignal, text: str) -> Score:
@@ -344,6 +347,14 @@ class SafetyGate:
                     found.append(Found(flag, tokens.quote(*best)))
                     break
         return found
+
+
+def _short(quote: str) -> str:
+    """A quote of the user's words, at most QUOTE_MAX characters."""
+    quote = quote.strip()
+    if len(quote) > QUOTE_MAX:
+        quote = quote[: QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return quote
 
 
 def _tightest(lists: Sequence[Sequence[Occurrence]]) -> tuple[int, int] | None:

@@ -182,6 +182,7 @@ def write_knowledge(base: Path, entries: list[dict[str, object]], source: Path) 
         "crisis-model.json",
         "emergency-model.json",
         "crisis-languages-model.json",
+        "emergency-languages-model.json",
     ):
         (target / name).write_bytes((source / name).read_bytes())
     # The subject rules, without the entries they name (the synthetic base has other ids).
