@@ -132,9 +132,12 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # W: sealed whole likewise, run once on 184c9a8 (blind-first-runs/safety-w*.txt).
         ("w1", 0.88, 0.98, 0.03, 0.95),
         ("w2", 0.92, 0.96, 0.07, 0.95),
+        # X: sealed whole likewise, run once on 0df638a (blind-first-runs/safety-x*.txt).
+        ("x1", 0.86, 0.98, 0.03, 0.92),
+        ("x2", 0.92, 0.98, 0.08, 0.97),
     ],
 )
-def test_blind_safety_sets_q2_s4_u4_v_and_w_bars(
+def test_blind_safety_sets_q2_s4_u4_v_w_and_x_bars(
     engine: Engine,
     name: str,
     crisis: float,
@@ -279,6 +282,9 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-w.txt",
         "safety-w1.txt",
         "safety-w2.txt",
+        "safety-x.txt",
+        "safety-x1.txt",
+        "safety-x2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
