@@ -344,9 +344,7 @@ def test_maintainer_extends_a_lexicon_without_code(tmp_path: Path) -> None:
         ("самоубийство", "crisis"),
     ],
 )
-def test_context_never_reaches_across_a_new_statement(
-    engine: Engine, text: str, tier: str
-) -> None:
+def test_context_never_reaches_across_a_new_statement(engine: Engine, text: str, tier: str) -> None:
     assert engine.answer(text).tier == tier
 
 
@@ -600,8 +598,6 @@ SET_U_CLOSE_CALLS = [
 ]
 
 
-
-
 # Kinds of wording set V missed, written afresh after its one run (tests/data/BLIND.md).
 SET_V_WORDINGS = [
     ("is there a massage for the wish to disappear, my back is the least of my worries", "crisis"),
@@ -620,8 +616,6 @@ SET_V_WORDINGS = [
 SET_V_CLOSE_CALLS = [
     "my textbook says back ache can mean a tumour, mine is from painting the ceiling",
 ]
-
-
 
 
 # Kinds of wording set W missed, written afresh after its one run (tests/data/BLIND.md).
@@ -651,3 +645,35 @@ def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
     assert reply.kind != "urgent", engine.render_plain(reply)
     # Jelly legs stay an emergency when both give way: no idiom hides them.
     assert engine.answer("both legs went to jelly on the stairs and gave way").tier == "emergency"
+
+
+# Set X's misses, filled in general terms after its first run (probes written here, not its
+# messages): stopping one's medicines because nothing matters, "ctb", toes that trip, a Spanish
+# fall from a ladder, a Ukrainian cough with fragile bones.
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("stopped taking my sertraline and my heart pills, what does it matter now", "crisis"),
+        ("quit my antidepressants last week. nothing matters anyway, back's no better", "crisis"),
+        ("ctb is all i think about these days, back is wrecked", "crisis"),
+        ("keep tripping on my own toes since my back went on friday", "emergency"),
+        ("mi padre se cayó de la escalera y le duele mucho la espalda", "emergency"),
+        ("у тата остеопороз, закашлявся і тепер болить спина", "same-day"),
+    ],
+)
+def test_set_x_misses_in_general_terms(engine: Engine, text: str, tier: str) -> None:
+    assert engine.answer(text).tier == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stopped taking my naproxen, what does it matter if I take paracetamol instead?",
+        "I have stopped taking my antidepressants, the GP is weaning me off, is massage ok?",
+        "i stopped picking up my refills because the pharmacy moved, does it matter?",
+        "my foot dangles off the end of the massage table, is that ok?",
+        "googling whether paracetamol does your liver in if you take it every day for back pain",
+    ],
+)
+def test_set_x_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:
+    assert engine.answer(text).tier is None
