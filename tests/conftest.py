@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,12 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def with_signal(knowledge: Knowledge, name: str, **changes: object) -> Knowledge:
+    """The knowledge with one of the safety signals (`emergency`, `languages_signal`, ...)
+    changed, e.g. its threshold."""
+    signal = getattr(knowledge.safety, name)
+    assert signal is not None
+    changed = replace(signal, **changes)
+    return replace(knowledge, safety=replace(knowledge.safety, **{name: changed}))

@@ -12,7 +12,7 @@ from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, check_knowledge, read_training_pairs
 from bot.answering.safety import SafetyGate
 from bot.answering.signal import CrisisModel, train
-from tests.conftest import KNOWLEDGE_DIR, edit
+from tests.conftest import KNOWLEDGE_DIR, edit, with_signal
 from tests.test_cli import run_cli
 
 # Saddle numbness said in a way no emergency flag's words cover: only the model catches it.
@@ -23,10 +23,7 @@ UNLISTED = (
 
 
 def _with(knowledge: Knowledge, **changes: object) -> Knowledge:
-    emergency = knowledge.safety.emergency
-    assert emergency is not None
-    changed = replace(emergency, **changes)  # type: ignore[arg-type]
-    return replace(knowledge, safety=replace(knowledge.safety, emergency=changed))
+    return with_signal(knowledge, "emergency", **changes)
 
 
 def test_retraining_gives_the_shipped_model() -> None:

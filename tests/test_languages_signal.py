@@ -14,7 +14,7 @@ from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, check_knowledge, read_training_pairs
 from bot.answering.safety import SafetyGate
 from bot.answering.signal import PREFIX, CrisisModel, features, folded_prefix, train
-from tests.conftest import KNOWLEDGE_DIR, edit
+from tests.conftest import KNOWLEDGE_DIR, edit, with_signal
 from tests.test_cli import run_cli
 
 # A Spanish crisis said in words no Spanish crisis rule covers: only the model catches it.
@@ -24,10 +24,7 @@ UNLISTED = (
 
 
 def _with(knowledge: Knowledge, **changes: object) -> Knowledge:
-    signal = knowledge.safety.languages_signal
-    assert signal is not None
-    changed = replace(signal, **changes)  # type: ignore[arg-type]
-    return replace(knowledge, safety=replace(knowledge.safety, languages_signal=changed))
+    return with_signal(knowledge, "languages_signal", **changes)
 
 
 @pytest.mark.parametrize(
