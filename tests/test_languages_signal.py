@@ -186,3 +186,25 @@ def test_a_crisis_comes_before_an_emergency_of_the_languages_signals(knowledge: 
     calm = replace(eager, languages_signal=replace(safety.languages_signal, card_at=100.0))
     finding = SafetyGate(calm).check(UNLISTED_EMERGENCY, "de", ("de",))
     assert finding is not None and finding.tier == "emergency"
+
+
+def test_a_sure_other_language_is_answered_in_it_though_its_words_look_english(
+    engine: Engine,
+) -> None:
+    # "el", "con", "dolor" and "de" are in the English word list: 71 % "English", but the
+    # detector is 99.8 % sure of Spanish, so the reply (and the languages' signals) are Spanish.
+    reply = engine.answer("¿el masaje ayuda con el dolor de espalda?")
+    assert (reply.kind, reply.language, reply.reason) == ("fallback", "es", "language")
+    for text in ("what are the actual benefits", "does massage help a bad back"):
+        assert engine.answer(text).language == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "feverish and sweating buckets at night, back agony since saturday",  # was emergency
+        "tengo fiebre alta y tiritona desde anoche y me duele la espalda",
+    ],
+)
+def test_a_fever_is_the_same_day_card_not_the_signals_emergency(engine: Engine, text: str) -> None:
+    assert engine.answer(text).tier == "same-day"

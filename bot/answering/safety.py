@@ -253,13 +253,17 @@ class SafetyGate:
     ) -> dict[str, Found]:
         """The languages' signals on a message answered in another language, where the word
         rules found no crisis or emergency: the crisis card from the crisis signal, else the
-        emergency card from the emergency signal, in that language. After an emergency card of
-        the word rules they add nothing (its instructions come first; the crisis word rules
-        still apply)."""
+        emergency card from the emergency signal (not where a flag of the English emergency
+        signal's `unless` was found), in that language. After an emergency card of the word
+        rules they add nothing (its instructions come first; the crisis word rules still
+        apply)."""
         if any(f.flag.tier in ("crisis", "emergency") for f in found.values()):
             return {}
+        # The flags that rule an emergency out for the English emergency signal do so here too.
+        unless = self.data.emergency.unless if self.data.emergency is not None else frozenset()
+        ruled_out = any(f.flag.id in unless for f in found.values())
         for signal in (self.data.languages_signal, self.data.languages_emergency):
-            if signal is None:
+            if signal is None or (signal is self.data.languages_emergency and ruled_out):
                 continue
             score = signal.model.score(text)
             if score.value >= signal.card_at:
