@@ -208,3 +208,52 @@ def test_a_sure_other_language_is_answered_in_it_though_its_words_look_english(
 )
 def test_a_fever_is_the_same_day_card_not_the_signals_emergency(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier == "same-day"
+
+
+def test_each_sentence_counts_for_the_crisis_signal(engine: Engine) -> None:
+    # A reviewer's probe: retention, then a burden; scored whole, neither reached a card.
+    reply = engine.answer(
+        "od rana nic nie leci w toalecie, choć muszę. Nie chcę już nikomu być ciężarem."
+    )
+    assert (reply.kind, reply.language) == ("urgent", "pl") and reply.tier in (
+        "crisis",
+        "emergency",
+    )
+
+
+def test_a_short_message_likely_in_another_language_is_read_by_its_signals(engine: Engine) -> None:
+    # Too short to be answered in Spanish, but likely Spanish: the languages' signals read it.
+    reply = engine.answer("ya me despedí de todos")
+    assert (reply.kind, reply.tier, reply.language) == ("urgent", "crisis", "es")
+
+
+def test_a_model_of_the_wrong_kind_is_refused(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "crisis-languages-model.json"
+    path.write_text(path.read_text("utf-8").replace('"stemming": "prefix",', ""), "utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("its words are english, not prefix" in str(p) for p in problems)
+
+
+def test_the_languages_emergency_signal_needs_the_emergency_signal(knowledge_copy: Path) -> None:
+    (knowledge_copy / "emergency-model.json").unlink()
+    problems = [str(p) for p in check_knowledge(knowledge_copy)[1]]
+    assert any("needs an emergency_signal that loads" in p for p in problems)
+
+
+def test_each_language_says_what_the_emergency_signal_noticed(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "languages" / "de.yaml"
+    text = path.read_text("utf-8")
+    start = text.index("  emergency-signal:")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1 :], "utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("'de' lacks noticed: emergency-signal" in str(p) for p in problems)
+
+
+def test_an_example_in_a_language_without_a_file_is_refused(knowledge_copy: Path) -> None:
+    with (knowledge_copy / "crisis-examples.yaml").open("a", encoding="utf-8") as fh:
+        fh.write('  - {text: "ik wil niet meer", expect: crisis, lang: nl}\n')
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("lang 'nl' has no file in languages/" in str(p) for p in problems)

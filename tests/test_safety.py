@@ -648,15 +648,16 @@ def test_a_late_relatives_heart_attack_is_history(engine: Engine) -> None:
 
 
 # Set X's misses, filled in general terms after its first run (probes written here, not its
-# messages): stopping one's medicines because nothing matters, "ctb", toes that trip, a Spanish
-# fall from a ladder, a Ukrainian cough with fragile bones.
+# messages): stopping one's medicines because nothing matters, "ctb", a medicine's lethal
+# amount, a Spanish fall from a ladder, a Ukrainian cough with fragile bones.
 @pytest.mark.parametrize(
     ("text", "tier"),
     [
         ("stopped taking my sertraline and my heart pills, what does it matter now", "crisis"),
         ("quit my antidepressants last week. nothing matters anyway, back's no better", "crisis"),
         ("ctb is all i think about these days, back is wrecked", "crisis"),
-        ("keep tripping on my own toes since my back went on friday", "emergency"),
+        ("what's the lethal amount of ibuprofen? my back is killing me", "crisis"),
+        ("cual es la dosis letal del tramadol? tengo muchas", "crisis"),
         ("mi padre se cayó de la escalera y le duele mucho la espalda", "emergency"),
         ("у тата остеопороз, закашлявся і тепер болить спина", "same-day"),
     ],
@@ -672,7 +673,13 @@ def test_set_x_misses_in_general_terms(engine: Engine, text: str, tier: str) -> 
         "I have stopped taking my antidepressants, the GP is weaning me off, is massage ok?",
         "i stopped picking up my refills because the pharmacy moved, does it matter?",
         "my foot dangles off the end of the massage table, is that ok?",
-        "googling whether paracetamol does your liver in if you take it every day for back pain",
+        # A reviewer's probes: "does it matter" asked, "loads of" something, tripping in shoes.
+        "quit my tramadol a month ago, whats it matter if I book deep tissue or sports massage",
+        "stopped taking ibuprofen before the massage as advised. what does it matter whether I eat",
+        "я не принимаю никаких лекарств, какая разница между классическим и спортивным массажем?",
+        "I have loads of gas and bloating along with my lower back pain",
+        "I keep tripping on my own toes in these new shoes, lol",
+        "picked up all my refills at once before my holiday",
     ],
 )
 def test_set_x_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:

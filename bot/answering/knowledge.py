@@ -720,24 +720,26 @@ def _attach_signal(
     signal = CrisisSignal(model, float(raw["card_at"]), float(raw["check_in_at"]), card, check_in)
     safety = replace(safety, signal=signal)
     emergency, found = _emergency_signal(directory, documents, document, safety.flags)
-    problems += found
+    problems += found + _example_languages(documents, safety)
     languages, found = _languages_signal(
         directory, documents, document, "languages_signal", "crisis-languages", card
     )
     problems += found
-    emergency_card = emergency.card if emergency is not None else None
-    languages_emergency, found = (
-        (None, [])
-        if emergency_card is None
-        else _languages_signal(
-            directory,
-            documents,
-            document,
-            "languages_emergency_signal",
-            "emergency-languages",
-            emergency_card,
-        )
-    )
+    languages_emergency, found = None, []
+    if isinstance(document.located.value.get("languages_emergency_signal"), dict):
+        if emergency is None:  # its card and its `unless` are the emergency signal's
+            line = document.located.line(("languages_emergency_signal",))
+            message = "languages_emergency_signal needs an emergency_signal that loads"
+            found = [Problem(document.display, line, message)]
+        else:
+            languages_emergency, found = _languages_signal(
+                directory,
+                documents,
+                document,
+                "languages_emergency_signal",
+                "emergency-languages",
+                emergency.card,
+            )
     safety = replace(
         safety,
         emergency=emergency,
@@ -745,6 +747,21 @@ def _attach_signal(
         languages_emergency=languages_emergency,
     )
     return safety, problems + found
+
+
+def _example_languages(documents: _Documents, safety: SafetyData) -> list[Problem]:
+    """Each training example's `lang` must be a language the bot has a file for."""
+    document = documents.files.get(CRISIS_EXAMPLES_FILE)
+    if document is None or not isinstance(document.located.value, dict):
+        return []
+    problems = []
+    for i, item in enumerate(document.located.value.get("crisis_examples") or ()):
+        lang = item.get("lang") if isinstance(item, dict) else None
+        if isinstance(lang, str) and lang not in safety.languages:
+            line = document.located.line(("crisis_examples", i, "lang"))
+            message = f"lang '{lang}' has no file in languages/"
+            problems.append(Problem(document.display, line, message))
+    return problems
 
 
 SIGNAL_SECTIONS = ("signal", "emergency_signal", "languages_signal", "languages_emergency_signal")
@@ -788,6 +805,8 @@ def _trained_model(
     path = directory / name
     try:
         model = CrisisModel.load(path)
+        if model.stemming != stemming_for(positive):
+            raise ValueError(f"its words are {model.stemming}, not {stemming_for(positive)}")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         message = f"{positive} model {name} unusable ({exc}); run `python run_bot.py train`"
         line = document.located.line((section, "model"))
@@ -1028,6 +1047,9 @@ def _safety(
             problems.append(
                 Problem(ldisplay, ldoc.line(("noticed", flag_id)), f"no flag '{flag_id}'")
             )
+        if "languages_emergency_signal" in raw and SIGNAL_EMERGENCY not in lraw.get("noticed", {}):
+            message = f"'{code}' lacks noticed: {SIGNAL_EMERGENCY} (the languages' emergency card)"
+            problems.append(Problem(ldisplay, ldoc.line(("noticed",)), message))
         packs[code] = LanguagePack(
             code,
             lraw["name"].strip(),

@@ -213,8 +213,12 @@ class SafetyGate:
         if language == "en" and (not also or "en" in also):
             found.update(self._signal(text, found))
             found.update(self._emergency(text, found))
-        elif language != "en":
-            found.update(self._languages_signal(text, language, found))
+        else:
+            # A message in another language, or a short one answered in English that is only
+            # likely another ("ya me despedí de todos"): the languages' signals, in that language.
+            other = language if language != "en" else next((c for c in codes if c != "en"), None)
+            if other is not None:
+                found.update(self._languages_signal(text, other, found))
         if not found:
             return None
         order = {tier: i for i, tier in enumerate(TIERS)}
@@ -265,7 +269,12 @@ class SafetyGate:
         for signal in (self.data.languages_signal, self.data.languages_emergency):
             if signal is None or (signal is self.data.languages_emergency and ruled_out):
                 continue
-            score = signal.model.score(text)
+            # For the crisis signal every sentence counts on its own too: "nothing comes out on
+            # the toilet. I don't want to be a burden to anyone" must not dilute the burden into
+            # nothing. (Not for the emergency signal: a sentence alone loses its negations,
+            # "pregnant, no bleeding nor contractions" scored as an emergency.)
+            crisis = signal is self.data.languages_signal
+            score = signal.model.score(text, each_sentence=crisis)
             if score.value >= signal.card_at:
                 quote = _short(max(sentences(score.quote) or [score.quote], key=signal.model.raw))
                 return {signal.card.id: Found(signal.card, quote, language)}
