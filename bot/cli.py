@@ -219,7 +219,13 @@ def _ask(engine: Engine, question: str, as_json: bool, stdin: TextIO, out: TextI
 
 
 def _train(directory: Path, out: TextIO, err: TextIO) -> int:
-    from bot.answering.knowledge import SAFETY_FILE, Positive, read_training_pairs, stemming_for
+    from bot.answering.knowledge import (
+        SAFETY_FILE,
+        SIGNAL_SECTIONS,
+        Positive,
+        read_training_pairs,
+        stemming_for,
+    )
     from bot.answering.signal import train
     from bot.answering.yamlsource import read_yaml
 
@@ -228,13 +234,8 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
     if not isinstance(signal, dict) or not isinstance(signal.get("model"), str):
         print(f"{PROG}: {directory / SAFETY_FILE} names no crisis model (signal: model:)", file=err)
         return 1
-    models: list[tuple[Positive, str]] = [("crisis", signal["model"])]
-    others: tuple[tuple[str, Positive], ...] = (
-        ("emergency_signal", "emergency"),
-        ("languages_signal", "crisis-languages"),
-        ("languages_emergency_signal", "emergency-languages"),
-    )
-    for section, positive in others:
+    models: list[tuple[Positive, str]] = []
+    for section, positive in SIGNAL_SECTIONS.items():
         raw = safety.value.get(section) if safety is not None else None
         if isinstance(raw, dict) and isinstance(raw.get("model"), str):
             models.append((positive, raw["model"]))

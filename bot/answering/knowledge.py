@@ -650,6 +650,14 @@ def _check_safety(documents: _Documents) -> tuple[SafetyData | None, list[Proble
 
 Positive = Literal["crisis", "emergency", "crisis-languages", "emergency-languages"]
 LANGUAGE_SIGNALS = ("crisis-languages", "emergency-languages")
+# The safety.yaml sections that name a trained model, and what each model learns to find
+# (`check` and `run_bot.py train` both read them from here).
+SIGNAL_SECTIONS: dict[str, Positive] = {
+    "signal": "crisis",
+    "emergency_signal": "emergency",
+    "languages_signal": "crisis-languages",
+    "languages_emergency_signal": "emergency-languages",
+}
 ENGLISH_CODE = "en"
 
 
@@ -708,7 +716,7 @@ def _attach_signal(
     raw = document.located.value.get("signal") if document is not None else None
     if safety is None or document is None or not isinstance(raw, dict):
         return safety, []
-    model, problems = _trained_model(directory, documents, document, "signal", "crisis")
+    model, problems = _trained_model(directory, documents, document, "signal")
     if model is None:
         return safety, problems
     if raw["check_in_at"] > raw["card_at"]:
@@ -721,9 +729,7 @@ def _attach_signal(
     safety = replace(safety, signal=signal)
     emergency, found = _emergency_signal(directory, documents, document, safety.flags)
     problems += found + _example_languages(documents, safety)
-    languages, found = _languages_signal(
-        directory, documents, document, "languages_signal", "crisis-languages", card
-    )
+    languages, found = _languages_signal(directory, documents, document, "languages_signal", card)
     problems += found
     languages_emergency, found = None, []
     if isinstance(document.located.value.get("languages_emergency_signal"), dict):
@@ -733,12 +739,7 @@ def _attach_signal(
             found = [Problem(document.display, line, message)]
         else:
             languages_emergency, found = _languages_signal(
-                directory,
-                documents,
-                document,
-                "languages_emergency_signal",
-                "emergency-languages",
-                emergency.card,
+                directory, documents, document, "languages_emergency_signal", emergency.card
             )
     safety = replace(
         safety,
@@ -764,15 +765,11 @@ def _example_languages(documents: _Documents, safety: SafetyData) -> list[Proble
     return problems
 
 
-SIGNAL_SECTIONS = ("signal", "emergency_signal", "languages_signal", "languages_emergency_signal")
-
-
 def _languages_signal(
     directory: Path,
     documents: _Documents,
     document: _Document,
     section: str,
-    positive: Positive,
     card: Flag,
 ) -> tuple[LanguagesSignal | None, list[Problem]]:
     """A signal for the other languages (`languages_signal` for crises, optional;
@@ -790,17 +787,18 @@ def _languages_signal(
         line = document.located.line((section, "model"))
         message = f"{section} model is another signal's file: give it its own"
         return None, [Problem(document.display, line, message)]
-    model, problems = _trained_model(directory, documents, document, section, positive)
+    model, problems = _trained_model(directory, documents, document, section)
     if model is None:
         return None, problems
     return LanguagesSignal(model, float(raw["card_at"]), card), problems
 
 
 def _trained_model(
-    directory: Path, documents: _Documents, document: _Document, section: str, positive: Positive
+    directory: Path, documents: _Documents, document: _Document, section: str
 ) -> tuple[CrisisModel | None, list[Problem]]:
     """The model a safety.yaml section names: it must load (else an error), and should have
     been trained on what crisis-examples.yaml and asked.yaml hold now (else a warning)."""
+    positive = SIGNAL_SECTIONS[section]
     name = document.located.value[section]["model"]
     path = directory / name
     try:
@@ -835,9 +833,7 @@ def _emergency_signal(
         line = document.located.line(("emergency_signal", "model"))
         message = "emergency_signal model is the crisis signal's file: give it its own"
         return None, [Problem(document.display, line, message)]
-    model, problems = _trained_model(
-        directory, documents, document, "emergency_signal", "emergency"
-    )
+    model, problems = _trained_model(directory, documents, document, "emergency_signal")
     if model is None:
         return None, problems
     known = {f.id for f in flags}

@@ -266,17 +266,17 @@ class SafetyGate:
         # The flags that rule an emergency out for the English emergency signal do so here too.
         unless = self.data.emergency.unless if self.data.emergency is not None else frozenset()
         ruled_out = any(f.flag.id in unless for f in found.values())
-        for signal in (self.data.languages_signal, self.data.languages_emergency):
-            if signal is None or (signal is self.data.languages_emergency and ruled_out):
+        # For the crisis signal every sentence counts on its own too: "nothing comes out on the
+        # toilet. I don't want to be a burden to anyone" must not dilute the burden into
+        # nothing. (Not for the emergency signal: a sentence alone loses its negations,
+        # "pregnant, no bleeding nor contractions" scored as an emergency.)
+        emergency = None if ruled_out else self.data.languages_emergency
+        for signal, each_sentence in ((self.data.languages_signal, True), (emergency, False)):
+            if signal is None:
                 continue
-            # For the crisis signal every sentence counts on its own too: "nothing comes out on
-            # the toilet. I don't want to be a burden to anyone" must not dilute the burden into
-            # nothing. (Not for the emergency signal: a sentence alone loses its negations,
-            # "pregnant, no bleeding nor contractions" scored as an emergency.)
-            crisis = signal is self.data.languages_signal
-            score = signal.model.score(text, each_sentence=crisis)
+            score = signal.model.score(text, each_sentence=each_sentence)
             if score.value >= signal.card_at:
-                quote = _short(max(sentences(score.quote) or [score.quote], key=signal.model.raw))
+                quote = _best_sentence(signal.model, score)
                 return {signal.card.id: Found(signal.card, quote, language)}
         return {}
 
@@ -293,9 +293,7 @@ class SafetyGate:
         score = emergency.model.score(text)
         if score.value < emergency.card_at:
             return {}
-        # Quote the sentence of the best piece that scores highest, and not at length.
-        best = _short(max(sentences(score.quote) or [score.quote], key=emergency.model.raw))
-        return {emergency.card.id: Found(emergency.card, best)}
+        return {emergency.card.id: Found(emergency.card, _best_sentence(emergency.model, score))}
 
     def _score(self, signal: CrisisSignal, text: str) -> Score:
         """The model's score, lowered by idioms ("can't live with this pain forever") only
@@ -362,9 +360,10 @@ class SafetyGate:
         return found
 
 
-def _short(quote: str) -> str:
-    """A quote of the user's words, at most QUOTE_MAX characters."""
-    quote = quote.strip()
+def _best_sentence(model: CrisisModel, score: Score) -> str:
+    """What a card quotes: the sentence of the best-scoring piece that scores highest, at most
+    QUOTE_MAX characters."""
+    quote = max(sentences(score.quote) or [score.quote], key=model.raw).strip()
     if len(quote) > QUOTE_MAX:
         quote = quote[: QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
     return quote
