@@ -684,3 +684,26 @@ def test_set_x_misses_in_general_terms(engine: Engine, text: str, tier: str) -> 
 )
 def test_set_x_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        # A relative's cancer, and the writer speaks of their own back: not the writer's flag.
+        ("my gran had bowel cancer back in 2005, my own back is just stiff from decorating", None),
+        ("brother had lymphoma as a teen. i have a sore back from rugby, is massage ok?", None),
+        ("mi padre tuvo cáncer de colon, yo solo tengo la espalda cargada del trabajo", None),
+        ("meine Oma hatte Brustkrebs, bei mir ist es nur ein verspannter Rücken vom Sitzen", None),
+        # The relative's own back, or nothing said of the writer's: the card, as before.
+        ("my aunt had breast cancer years back and now her low back aches all day", "same-day"),
+        ("My father, 70, had bowel cancer 5 years back, now has back pain daily", "same-day"),
+        ("mum had cancer, I lift her a lot and now my back hurts and her back too", "same-day"),
+        ("my wife had ovarian cancer and has new back pain, is massage safe for her?", "same-day"),
+        ("I had breast cancer years ago and my mum had it too. new back pain now", "same-day"),
+        ("mi madre tuvo cáncer y ahora le duele la espalda por las noches", "same-day"),
+    ],
+)
+def test_a_relatives_cancer_is_the_writers_flag_only_with_the_relatives_back(
+    engine: Engine, text: str, tier: str | None
+) -> None:
+    assert engine.answer(text).tier == tier
