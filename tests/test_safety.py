@@ -12,6 +12,7 @@ import pytest
 
 from bot.answering.engine import Engine
 from bot.answering.knowledge import Knowledge, check_knowledge
+from bot.answering.lexicon import Tokens
 from tests.conftest import edit
 
 CRISIS = [
@@ -707,3 +708,15 @@ def test_a_relatives_cancer_is_the_writers_flag_only_with_the_relatives_back(
     engine: Engine, text: str, tier: str | None
 ) -> None:
     assert engine.answer(text).tier == tier
+
+
+def test_an_age_between_commas_stays_with_the_child() -> None:
+    tokens = Tokens.of("my niece, 9, has a sore back. fever, 39, since monday")
+    assert tokens.words[:4] == ("my", "niece", "9", "has")
+    assert len(set(tokens.clause[:7])) == 1  # one clause: the commas round the age don't count
+    assert tokens.clause[7] != tokens.clause[6]  # the full stop still does
+
+
+def test_a_childs_age_between_commas_is_still_a_child(engine: Engine) -> None:
+    assert engine.answer("my nephew, 8, keeps saying his lower back aches").tier == "same-day"
+    assert engine.answer("my nephew, 28, keeps saying his lower back aches").tier is None

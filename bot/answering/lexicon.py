@@ -86,9 +86,18 @@ class Tokens:
         sentence: list[int] = []
         spans: list[tuple[int, int]] = []
         c = g = s = 0
-        for m in _TOKEN.finditer(folded):
+        found = list(_TOKEN.finditer(folded))
+        # An age between commas ("grandson, 10, complaining of his back") reads as one phrase.
+        kept: set[int] = set()
+        for i in range(len(found) - 2):
+            one, age, two = (m.group().strip() for m in found[i : i + 3])
+            if one == two == "," and age[:1].isdigit():
+                kept.update((i, i + 2))
+        for i, m in enumerate(found):
             raw = m.group()
             token = raw.strip()
+            if i in kept:
+                continue
             if not token or not (token[0].isalnum()):
                 c += 1
                 g += 1
