@@ -720,3 +720,8 @@ def test_an_age_between_commas_stays_with_the_child() -> None:
 def test_a_childs_age_between_commas_is_still_a_child(engine: Engine) -> None:
     assert engine.answer("my nephew, 8, keeps saying his lower back aches").tier == "same-day"
     assert engine.answer("my nephew, 28, keeps saying his lower back aches").tier is None
+
+
+def test_numbness_spreading_to_both_sides_in_text_speak(engine: Engine) -> None:
+    text = "the numbness started in my right leg but now its in both, back is wrecked"
+    assert engine.answer(text).tier == "emergency"
