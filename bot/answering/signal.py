@@ -45,6 +45,9 @@ SETTINGS: Mapping[str, float] = {
     "seed": 20261127,
 }
 MODEL_VERSION = 2
+# A sentence counts on its own only with this many words: "chiedo per curiosità" (asking out of
+# curiosity) says nothing alone, though crisis questions often end with it.
+SENTENCE_MIN_WORDS = 4
 
 
 # Words that carry a writer's style, not what they say: a word, pair or triple made only of them
@@ -127,7 +130,11 @@ class CrisisModel:
         rope out in the shed")."""
         parts = pieces(text)
         if each_sentence:
-            parts += [p for p in sentences(text) if p not in parts]
+            parts += [
+                p
+                for p in sentences(text)
+                if p not in parts and len(words(p)) >= SENTENCE_MIN_WORDS
+            ]
         best = max(parts, key=self.raw)
         return Score(self.raw(best), best.strip())
 
