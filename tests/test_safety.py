@@ -725,3 +725,29 @@ def test_a_childs_age_between_commas_is_still_a_child(engine: Engine) -> None:
 def test_numbness_spreading_to_both_sides_in_text_speak(engine: Engine) -> None:
     text = "the numbness started in my right leg but now its in both, back is wrecked"
     assert engine.answer(text).tier == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        # Kinds of wording set Y's first run missed (tests/data/BLIND.md), written afresh.
+        ("i feel nothing lately, like i'm already gone. back is the least of it", "crisis"),
+        ("left my rabbit with a mate, not planning on needing him back. back's bad", "crisis"),
+        ("tried to take all my codeine in june, my flatmate stopped me", "crisis"),
+        ("a new spine or a coffin, either would do right now, kind of mean it", "crisis"),
+        ("had thoughts about hurting myself again since the back went, not anyone else", "crisis"),
+        ("some mornings i'm wishing a bus would just hit me on the way to work", "crisis"),
+        ("stopping my insulin and letting nature take its course, i'm done", "crisis"),
+        ("o meu pai diz que quer se matar por causa das costas", "crisis"),
+        ("29 weeks, back ache, and a watery trickle keeps coming, not wee", "emergency"),
+        ("mi hermano se cayó del tejado y le duele la espalda", "emergency"),
+        ("been loosing weight without trying and my back aches", "same-day"),
+        ("у ребенка 8 лет болит спина", "same-day"),
+        # ... and innocent ones the new words must leave alone.
+        ("I'm such a lazy lump at weekends, my back stiffens up on the sofa", None),
+        ("stopping my ibuprofen a week before the operation as the surgeon asked", None),
+        ("mon grand-père est mort d'un cancer, moi j'ai juste mal au dos après le sport", None),
+    ],
+)
+def test_set_y_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
+    assert engine.answer(text).tier == tier
