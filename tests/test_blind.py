@@ -135,9 +135,12 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # X: sealed whole likewise, run once on 0df638a (blind-first-runs/safety-x*.txt).
         ("x1", 0.86, 0.98, 0.03, 0.92),
         ("x2", 0.92, 0.98, 0.08, 0.97),
+        # Y: sealed whole likewise, run once on 7d2cf14 (blind-first-runs/safety-y*.txt).
+        ("y1", 0.94, 1.0, 0.02, 0.96),
+        ("y2", 0.90, 0.96, 0.04, 0.96),
     ],
 )
-def test_blind_safety_sets_q2_s4_u4_v_w_and_x_bars(
+def test_blind_safety_sets_q2_s4_u4_v_w_x_and_y_bars(
     engine: Engine,
     name: str,
     crisis: float,
@@ -285,6 +288,9 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-x.txt",
         "safety-x1.txt",
         "safety-x2.txt",
+        "safety-y.txt",
+        "safety-y1.txt",
+        "safety-y2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
