@@ -34,7 +34,7 @@ ADVICE_CARDS: tuple[AdviceCard, ...] = get_args(AdviceCard)
 SafetyLabel = Literal[CardTier, "none"]
 
 # Context that can drop a red-flag concept (bot/answering/lexicon.py).
-ContextKind = Literal["negated", "historical", "hypothetical", "intended", "family", "relative"]
+ContextKind = Literal["negated", "historical", "hypothetical", "intended", "family"]
 CONTEXT_KINDS: tuple[ContextKind, ...] = get_args(ContextKind)
 
 # A recorded event (bot/store.py): a fallback or clarify reply, a clarify choice tapped, a vote.

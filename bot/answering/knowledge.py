@@ -957,8 +957,6 @@ def _context(raw: dict[str, Any]) -> ContextRules:
         idioms=tuple(raw.get("idioms", ())),
         terminators=tuple(raw["terminators"]),
         answered_no=tuple(raw.get("answered_no", ())),
-        writer_own=tuple(raw.get("writer_own", ())),
-        relative_own=tuple(raw.get("relative_own", ())),
     )
 
 

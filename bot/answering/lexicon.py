@@ -325,10 +325,6 @@ class ContextRules:
     terminators: Sequence[str]  # words that end a trigger's scope ("but", "however")
     # A question answered "no" in the next sentence: "chest pain? nope, none of that".
     answered_no: Sequence[str] = ()
-    # A relative's illness ("my aunt had" cancer) is context only where the writer speaks of
-    # their own back ("mine is just from lifting") and not of the relative's ("her back").
-    writer_own: Sequence[str] = ()
-    relative_own: Sequence[str] = ()
 
 
 class Context:
@@ -346,9 +342,6 @@ class Context:
         self._pseudo = Lexicon({"pseudo": rules.pseudo}, english, gap=0)
         self._idioms = Lexicon({"idiom": rules.idioms}, english, gap=0)
         self._answers = Lexicon({"answer": rules.answered_no}, english, gap=0)
-        self._owners = Lexicon(
-            {"writer": rules.writer_own, "relative": rules.relative_own}, english, gap=0
-        )
         # One-word terminators only: "and now" must not make every "and" end a clause.
         self.terminators = frozenset(
             words[0] for t in rules.terminators if len(words := term_words(t, english)) == 1
@@ -383,14 +376,6 @@ class Context:
                 answered.add(asked)
         return answered
 
-    def _writer_not_relative(self, tokens: Tokens, blank: Sequence[bool]) -> bool:
-        """Whether the message speaks of the writer's own back ("mine is just from lifting",
-        "i just have a sore back") and not of the relative's ("now her back hurts"): only then
-        is a relative's illness ("my mum had cancer") not the writer's red flag. When unsure,
-        it is."""
-        owners = {occ.name for occ in self._owners.find(tokens, blank)}
-        return owners == {"writer"}
-
     def covering(
         self, tokens: Tokens, blank: Sequence[bool], concepts: Sequence[Occurrence]
     ) -> dict[Occurrence, frozenset[str]]:
@@ -423,10 +408,6 @@ class Context:
             and not any(taken[i] for i in range(t.start, t.end + 1))
             and not in_a_concept(t)
         ]
-        if any(t.name == "before:relative" for t in live) and not self._writer_not_relative(
-            tokens, blank
-        ):
-            live = [t for t in live if t.name != "before:relative"]
         clause = tokens.clause
         answered = self._answered_no(tokens, blank)
         result: dict[Occurrence, frozenset[str]] = {}

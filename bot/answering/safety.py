@@ -4,8 +4,8 @@ A flag is a rule over concepts (`bot/answering/lexicon.py`): "numbness words wit
 words in a short window", "bladder or bowel words with loss-of-control words", and so on, kept
 as data in `knowledge/safety.yaml` (English) and `knowledge/languages/*.yaml` (other languages,
 which reuse the English flags with their own concept lexicons). Context (negated, historical,
-hypothetical, intended, family history, a relative's illness) drops a concept only where a
-trigger's scope clearly covers it.
+hypothetical, intended, family history) drops a concept only where a trigger's scope clearly
+covers it.
 
 Tiers, most serious first: crisis (suicidal thoughts or self-harm), emergency, same-day. A fourth,
 `advice`, never replaces an answer: it adds a "see a doctor if it doesn't settle" line to it.
@@ -70,9 +70,8 @@ def about_someone_else(text: str, quote: str) -> bool:
 
 DEFAULT_WINDOW = 12  # words within which a flag's concepts must occur together
 # Context kinds that drop a flag unless it says otherwise: "intended" ("want to lose weight")
-# and "relative" ("my aunt had cancer ... mine is just from lifting") only matter where a flag
-# asks for them.
-DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended", "relative"}
+# only matters where a flag asks for it.
+DEFAULT_CANCELLED_BY: frozenset[ContextKind] = frozenset(CONTEXT_KINDS) - {"intended"}
 MAX_TRIED = 6  # occurrences per concept tried when looking for the tightest quote
 
 
