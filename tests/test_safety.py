@@ -681,9 +681,21 @@ def test_set_x_misses_in_general_terms(engine: Engine, text: str, tier: str) -> 
         "I have loads of gas and bloating along with my lower back pain",
         "I keep tripping on my own toes in these new shoes, lol",
         "picked up all my refills at once before my holiday",
+        # Another reviewer's probes, of set Y's terms.
+        "im already gone by 8 tomorrow so ring me after work",
+        "not planning on needing physio after this, just a relaxing massage",
+        "i tried to take all your advice on board and my back still hurts",
+        "morning or evening slot, either would do, my shift is finished by 2",
+        "not even joking my back has been dead stiff since the gym",
+        "gonna catch the bus to hit the gym after my massage",
+        "30 weeks pregnant and my eyes are so watery with hayfever, back aches",
+        "28 weeks and sweat trickling down my back in this heat, is massage ok",
+        "ela quer se matar de trabalhar, as costas dela estão péssimas",
+        "ношу ребенка 10 кг на руках и болит спина",
+        "I take every pill the doctor gives me and my back still aches",
     ],
 )
-def test_set_x_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:
+def test_set_x_and_y_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:
     assert engine.answer(text).tier is None
 
 
@@ -727,27 +739,6 @@ def test_numbness_spreading_to_both_sides_in_text_speak(engine: Engine) -> None:
 )
 def test_set_y_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
     assert engine.answer(text).tier == tier
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # A reviewer's probes of set Y's terms: everyday uses they must leave alone.
-        "im already gone by 8 tomorrow so ring me after work",
-        "not planning on needing physio after this, just a relaxing massage",
-        "i tried to take all your advice on board and my back still hurts",
-        "morning or evening slot, either would do, my shift is finished by 2",
-        "not even joking my back has been dead stiff since the gym",
-        "gonna catch the bus to hit the gym after my massage",
-        "30 weeks pregnant and my eyes are so watery with hayfever, back aches",
-        "28 weeks and sweat trickling down my back in this heat, is massage ok",
-        "ela quer se matar de trabalhar, as costas dela estão péssimas",
-        "ношу ребенка 10 кг на руках и болит спина",
-        "I take every pill the doctor gives me and my back still aches",
-    ],
-)
-def test_set_y_terms_leave_ordinary_messages_alone(engine: Engine, text: str) -> None:
-    assert engine.answer(text).tier is None
 
 
 @pytest.mark.parametrize(
