@@ -87,17 +87,19 @@ class Tokens:
         spans: list[tuple[int, int]] = []
         c = g = s = 0
         found = list(_TOKEN.finditer(folded))
-        # An age between commas ("grandson, 10, complaining of his back") reads as one phrase.
-        kept: set[int] = set()
-        for i in range(len(found) - 2):
-            one, age, two = (m.group().strip() for m in found[i : i + 3])
-            if one == two == "," and age[:1].isdigit():
-                kept.update((i, i + 2))
-        for i, m in enumerate(found):
-            raw = m.group()
-            token = raw.strip()
-            if i in kept:
+        tokens = [m.group().strip() for m in found]
+        # An age between commas ("grandson, 10, complaining of his back") reads as one phrase:
+        # those two commas are not breaks.
+        ignored = {
+            at
+            for i in range(len(tokens) - 2)
+            if tokens[i] == tokens[i + 2] == "," and tokens[i + 1][:1].isdigit()
+            for at in (i, i + 2)
+        }
+        for i, (m, token) in enumerate(zip(found, tokens, strict=True)):
+            if i in ignored:
                 continue
+            raw = m.group()
             if not token or not (token[0].isalnum()):
                 c += 1
                 g += 1
