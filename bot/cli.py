@@ -224,6 +224,7 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
         SIGNAL_SECTIONS,
         Positive,
         read_training_pairs,
+        skips_for,
         stemming_for,
     )
     from bot.answering.signal import train
@@ -254,7 +255,7 @@ def _train(directory: Path, out: TextIO, err: TextIO) -> int:
             )
             return 1
     for positive, name, pairs, count in examples:
-        model = train(pairs, stemming_for(positive))
+        model = train(pairs, stemming_for(positive), skips_for(positive))
         path = directory / name
         path.write_text(model.to_json(), encoding="utf-8")
         print(

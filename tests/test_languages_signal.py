@@ -235,6 +235,14 @@ def test_a_model_of_the_wrong_kind_is_refused(knowledge_copy: Path) -> None:
     assert any("its words are english, not prefix" in str(p) for p in problems)
 
 
+def test_a_crisis_model_without_its_skips_is_refused(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "crisis-model.json"
+    path.write_text(path.read_text("utf-8").replace('"skips": true,', ""), "utf-8")
+    knowledge, problems = check_knowledge(knowledge_copy)
+    assert knowledge is None
+    assert any("skips is False, not True" in str(p) for p in problems)
+
+
 def test_the_languages_emergency_signal_needs_the_emergency_signal(knowledge_copy: Path) -> None:
     (knowledge_copy / "emergency-model.json").unlink()
     problems = [str(p) for p in check_knowledge(knowledge_copy)[1]]

@@ -43,6 +43,26 @@ def test_features_are_stemmed_words_pairs_and_triples() -> None:
     assert "t not sleep hurt" in feats
     # Made only of function words: style, not content.
     assert "b can not" not in feats and "w not" not in feats
+    assert not any(f.startswith("s ") for f in feats)
+
+
+def test_with_skips_words_two_apart_are_paired_too() -> None:
+    feats = features("not planning on needing her back", skips=True)
+    assert "s plan need" in feats and "s need back" in feats
+    assert "b plan on" in feats  # the plain pairs stay
+    assert "s not on" not in feats  # made only of function words
+    assert set(features("not planning on needing her back")) < set(feats)
+
+
+def test_the_skips_setting_is_saved_and_part_of_the_digest() -> None:
+    model = train(TOY * 3, skips=True)
+    assert model.skips and any(f.startswith("s ") for f in model.weights)
+    assert model.digest == digest(TOY * 3, skips=True) != digest(TOY * 3)
+    again = CrisisModel.from_json(model.to_json())
+    assert again == model
+    assert not CrisisModel.from_json(train(TOY * 3).to_json()).skips
+    with pytest.raises(ValueError, match="skips"):
+        CrisisModel.from_json(model.to_json().replace('"skips": true', '"skips": "yes"'))
 
 
 def test_a_long_message_is_scored_sentence_by_sentence_too() -> None:
@@ -84,12 +104,13 @@ def test_the_shipped_model_is_trained_on_the_shipped_examples() -> None:
     assert sum(crisis for _, crisis in pairs) >= 400
     assert sum(not crisis for _, crisis in pairs) >= 1000
     model = CrisisModel.load(KNOWLEDGE_DIR / "crisis-model.json")
-    assert model.digest == digest(pairs)
+    assert model.skips  # the English crisis model pairs words two apart
+    assert model.digest == digest(pairs, skips=True)
 
 
 def test_retraining_gives_the_shipped_model() -> None:
     shipped = CrisisModel.load(KNOWLEDGE_DIR / "crisis-model.json")
-    model = train(read_training_pairs(KNOWLEDGE_DIR))
+    model = train(read_training_pairs(KNOWLEDGE_DIR), skips=True)
     assert model.bias == pytest.approx(shipped.bias, abs=1e-5)
     assert model.weights.keys() == shipped.weights.keys()
     worst = max(abs(model.weights[f] - shipped.weights[f]) for f in model.weights)

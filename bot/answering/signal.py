@@ -10,7 +10,9 @@ answers are not a crisis); the trained weights live in `knowledge/crisis-model.j
 digest of what they were trained on, so `check` can say when the examples changed and the
 model was not retrained (`python run_bot.py train`).
 
-Features are stemmed words, word pairs and triples. A message is scored as a whole and two
+Features are stemmed words, word pairs and triples; the English crisis model also pairs words
+two apart ("planning ... needing", "not ... back"), which carries over better to wordings no
+example had. A message is scored as a whole and two
 sentences at a time, and the highest score counts: a crisis sentence in the middle of a long
 question about massage is not diluted by the rest. Scoring is a few dictionary look-ups per word.
 
@@ -76,18 +78,23 @@ def folded_prefix(word: str) -> str:
     return word[:PREFIX_LENGTH]
 
 
-def features(text: str, stemming: str = ENGLISH) -> list[str]:
-    """Stemmed words, pairs and triples of `text` (contractions expanded, case folded), except
-    those made only of function words."""
+def features(text: str, stemming: str = ENGLISH, skips: bool = False) -> list[str]:
+    """Stemmed words, pairs and triples of `text` (contractions expanded, case folded), and
+    with `skips` pairs of words two apart, except those made only of function words."""
     cut = stem if stemming == ENGLISH else folded_prefix
     stems = [cut(w) for w in words(text)]
     grams: list[tuple[str, ...]] = [(s,) for s in stems]
     grams += itertools.pairwise(stems)
     grams += zip(stems, stems[1:], stems[2:], strict=False)
     kinds = {1: "w", 2: "b", 3: "t"}
-    return sorted(
-        {f"{kinds[len(g)]} {' '.join(g)}" for g in grams if not FUNCTION_WORDS.issuperset(g)}
-    )
+    found = {f"{kinds[len(g)]} {' '.join(g)}" for g in grams if not FUNCTION_WORDS.issuperset(g)}
+    if skips:
+        found.update(
+            f"s {a} {b}"
+            for a, b in zip(stems, stems[2:], strict=False)
+            if not FUNCTION_WORDS.issuperset((a, b))
+        )
+    return sorted(found)
 
 
 def norm(count: int) -> float:
@@ -117,9 +124,11 @@ class CrisisModel:
     bias: float
     digest: str  # of the examples and settings it was trained on
     stemming: str = ENGLISH  # how words become features: ENGLISH or PREFIX
+    skips: bool = False  # pairs of words two apart are features too
 
     def raw(self, text: str) -> float:
-        feats = [self.weights[f] for f in features(text, self.stemming) if f in self.weights]
+        found = features(text, self.stemming, self.skips)
+        feats = [self.weights[f] for f in found if f in self.weights]
         if not feats:
             return self.bias
         return self.bias + math.fsum(feats) * norm(len(feats))
@@ -143,6 +152,7 @@ class CrisisModel:
             "version": MODEL_VERSION,
             "digest": self.digest,
             **({} if self.stemming == ENGLISH else {"stemming": self.stemming}),
+            **({"skips": True} if self.skips else {}),
             "bias": round(self.bias, 6),
             "weights": {f: round(w, 6) for f, w in sorted(self.weights.items()) if round(w, 6)},
         }
@@ -160,29 +170,38 @@ class CrisisModel:
             raise ValueError(f"stemming {stemming!r}, expected {ENGLISH!r} or {PREFIX!r}")
         if not all(map(math.isfinite, (bias, *weights.values()))):
             raise ValueError("a weight or the bias is not a finite number")
-        return cls(weights, bias, str(data["digest"]), stemming)
+        skips = data.get("skips", False)
+        if not isinstance(skips, bool):
+            raise ValueError(f"skips {skips!r}, expected true or false")
+        return cls(weights, bias, str(data["digest"]), stemming, skips)
 
     @classmethod
     def load(cls, path: Path) -> CrisisModel:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
 
-def digest(examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH) -> str:
+def digest(
+    examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH, skips: bool = False
+) -> str:
     """What a model was trained on: the examples (in order) and the settings."""
     h = hashlib.sha256()
     settings: list[object] = [MODEL_VERSION, dict(SETTINGS)]
     if stemming != ENGLISH:  # the English models' digests stay what they were
         settings.append({"stemming": stemming, "prefix_length": PREFIX_LENGTH})
+    if skips:
+        settings.append({"skips": True})
     h.update(json.dumps(settings, sort_keys=True).encode())
     for text, crisis in examples:
         h.update(f"{int(crisis)}\t{text}\n".encode())
     return h.hexdigest()
 
 
-def train(examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH) -> CrisisModel:
+def train(
+    examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH, skips: bool = False
+) -> CrisisModel:
     """Logistic regression by stochastic gradient descent; the same examples give the same
     model on every machine (fixed seed, fixed order, rounding on save)."""
-    rows = [(features(text, stemming), 1.0 if crisis else 0.0) for text, crisis in examples]
+    rows = [(features(t, stemming, skips), 1.0 if crisis else 0.0) for t, crisis in examples]
     counts = Counter(f for feats, _ in rows for f in feats)
     keep = {f for f, n in counts.items() if n >= SETTINGS["min_count"]}
     rows = [([f for f in feats if f in keep], y) for feats, y in rows]
@@ -206,5 +225,5 @@ def train(examples: Sequence[tuple[str, bool]], stemming: str = ENGLISH) -> Cris
             bias -= rate * g
             for f in feats:
                 weights[f] -= rate * (g * scale + SETTINGS["l2"] * weights[f])
-    model = CrisisModel(weights, bias, digest(examples, stemming), stemming)
+    model = CrisisModel(weights, bias, digest(examples, stemming, skips), stemming, skips)
     return CrisisModel.from_json(model.to_json())  # exactly what a saved model scores
