@@ -138,9 +138,12 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # Y: sealed whole likewise, run once on 7d2cf14 (blind-first-runs/safety-y*.txt).
         ("y1", 0.94, 1.0, 0.02, 0.96),
         ("y2", 0.90, 0.96, 0.04, 0.96),
+        # Z2: set Z's second half, run once on 2cf7ee3 (blind-first-runs/safety-z2.txt) while
+        # Z1 was still being written.
+        ("z2", 0.98, 1.0, 0.02, 0.99),
     ],
 )
-def test_blind_safety_sets_q2_s4_u4_v_w_x_and_y_bars(
+def test_blind_safety_sets_q2_s4_u4_v_w_x_y_and_z_bars(
     engine: Engine,
     name: str,
     crisis: float,
@@ -291,6 +294,7 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-y.txt",
         "safety-y1.txt",
         "safety-y2.txt",
+        "safety-z2.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
