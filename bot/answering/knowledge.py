@@ -674,7 +674,7 @@ def stemming_for(positive: Positive) -> str:
 
 def skips_for(positive: Positive) -> bool:
     """Whether the signal of `positive` pairs words two apart: the English crisis signal
-    only (the others did as well or better without, on the blind sets)."""
+    only (the others gained nothing clear from them on the blind sets)."""
     return positive == "crisis"
 
 

@@ -11,10 +11,10 @@ digest of what they were trained on, so `check` can say when the examples change
 model was not retrained (`python run_bot.py train`).
 
 Features are stemmed words, word pairs and triples; the English crisis model also pairs words
-two apart ("planning ... needing", "not ... back"), which carries over better to wordings no
-example had. A message is scored as a whole and two
-sentences at a time, and the highest score counts: a crisis sentence in the middle of a long
-question about massage is not diluted by the rest. Scoring is a few dictionary look-ups per word.
+two apart ("planning ... needing"), which caught more of the blind sets' crises at the same
+false alarms. A message is scored as a whole and two sentences at a time, and the highest
+score counts: a crisis sentence in the middle of a long question about massage is not diluted
+by the rest. Scoring is a few dictionary look-ups per word.
 
 A second model of the same kind reads the other languages (`knowledge/languages/`), trained on
 the examples labelled with their `lang`. Its words are cut to their first letters, without
