@@ -544,6 +544,36 @@ def test_a_crisis_about_someone_else_gets_the_card_for_the_worried(engine: Engin
     assert "116 123" in text and "988" in text and "999" in text
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my son cuts himself since he had to give up football because of his back", "en"),
+        ("my teenage daughter has been harming herself, her back pain ended her dancing", "en"),
+        ("ma fille se fait des entailles sur les cuisses depuis qu'elle a arrêté la danse", "fr"),
+        ("mi hijo se corta los brazos desde que dejó el fútbol por la espalda", "es"),
+        ("meine Tochter ritzt sich seit sie wegen dem Rücken nicht mehr reiten darf", "de"),
+        ("mia figlia si taglia le braccia da quando ha smesso di nuotare per la schiena", "it"),
+        ("meu filho se corta desde que parou o futebol por causa das costas", "pt"),
+        ("мой сын режет себе руки с тех пор как бросил хоккей из-за спины", "ru"),
+        ("моя донька ріже собі руки відколи кинула танці через спину", "uk"),
+        ("moja córka tnie się od kiedy przez plecy musiała rzucić taniec", "pl"),
+    ],
+)
+def test_a_child_hurting_themselves_is_a_crisis_in_every_language(
+    engine: Engine, text: str, language: str
+) -> None:
+    # Set Z2's one crisis miss: self-harm said of a son or daughter ("se fait des entailles"),
+    # which the word rules knew only in the first person. A clause after it ("seit sie ...
+    # nicht mehr reiten darf") is not its negation.
+    reply = engine.answer(text)
+    assert (reply.tier, reply.language) == ("crisis", language), text
+
+
+def test_an_accidental_cut_said_of_someone_else_is_not_self_harm(engine: Engine) -> None:
+    reply = engine.answer("he cut himself shaving and his back hurts from leaning over the sink")
+    assert reply.tier != "crisis"
+
+
 def test_reviewer_probes_of_the_set_s_changes(engine: Engine) -> None:
     # A heart that hurts is still chest pain, however it is said.
     assert engine.answer("pain near my heart and I feel sweaty and sick").tier == "emergency"
