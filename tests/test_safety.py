@@ -57,6 +57,9 @@ EMERGENCY = [
     "I'm pregnant and getting tightenings every 5 minutes with backache",
     "fell off the roof while cleaning gutters, back is agony",
     "my husband says his bits have gone numb",  # someone else's symptoms still escalate
+    # Numbness that spread from one leg to the other, thirteen words apart:
+    "numb in one leg at first, 3 days later now its in both",
+    "started in my left leg but now the right one has gone numb too",
     # A trigger word that is also part of the symptom ("stopped") is not context:
     "groin numb and pee stopped",
     "numb bum and my poo has stopped",
