@@ -29,6 +29,8 @@ CRISIS = [
     "i keep picturing driving my car into a wall on the way to work",  # a thought + a way
     "got the rope sorted, just waiting for a quiet night",  # means + a way
     "i hold a lighter to my arm when the pain is bad, it takes my mind off it",  # act+body+sign
+    "he took too many painkillers last night on purpose",  # an overdose meant
+    "I could lie down on the motorway and just sleep forever",
 ]
 EMERGENCY = [
     "I nearly died of the pain and cant feel my legs",
@@ -60,6 +62,10 @@ EMERGENCY = [
     # Numbness that spread from one leg to the other, thirteen words apart:
     "numb in one leg at first, 3 days later now its in both",
     "started in my left leg but now the right one has gone numb too",
+    # More of a medicine than the safe dose: the NHS says A&E at once, even if you feel well.
+    "been taking twice the max dose of paracetamol for a week for my back",
+    "i took too many tablets by accident, not on purpose",
+    "ich habe zu viele Tabletten genommen wegen meinem Rücken",
     # A trigger word that is also part of the symptom ("stopped") is not context:
     "groin numb and pee stopped",
     "numb bum and my poo has stopped",
@@ -81,6 +87,9 @@ SAME_DAY = [
     "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
+    "tried to hang the shelves myself and now my back is done in",
+    "i already take too many tablets, would rather try massage",
+    "my doctor said i can take double the dose of naproxen for a few days",
     "what is remedial massage",
     "what temperature should the massage oil be",
     "does massage help you lose weight",
