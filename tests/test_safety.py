@@ -31,6 +31,10 @@ CRISIS = [
     "i hold a lighter to my arm when the pain is bad, it takes my mind off it",  # act+body+sign
     "he took too many painkillers last night on purpose",  # an overdose meant
     "I could lie down on the motorway and just sleep forever",
+    # Russian typed in Latin letters, read as English; a will made young; German research.
+    "spina bolit uzhe god, ne khochu zhit tak dalshe",
+    "made my will last week, im 23. anyway my lower back keeps locking up",
+    "Ich habe gegoogelt, damit es schnell geht. Mein Rücken tut seit Monaten weh",
 ]
 EMERGENCY = [
     "I nearly died of the pain and cant feel my legs",
@@ -87,6 +91,11 @@ SAME_DAY = [
     "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
+    "this dissertation makes me want to die (figuratively) and my shoulders are in knots",
+    "had a fever last week but its gone now, can I book a massage for my back",
+    "sciatica in my right leg only, no bladder trouble and nothings numb in the saddle area",
+    "one more spreadsheet and i will walk into the sea lol. lower back is stiff from my desk",
+    "Ich habe recherchiert, wie man es macht, die Dehnübung für den unteren Rücken",
     "tried to hang the shelves myself and now my back is done in",
     "i already take too many tablets, would rather try massage",
     "my doctor said i can take double the dose of naproxen for a few days",
