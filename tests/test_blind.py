@@ -144,6 +144,9 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # Z1: set Z's first half, three writers' (Z1a-c) 241 messages, run once on 5e559e6
         # (blind-first-runs/safety-z1.txt): crisis 94.1 %, false alarms 9.0 %.
         ("z1", 0.94, 1.0, 0.09, 0.97),
+        # Z3: three more writers' (Z3a-c) 245 messages, run once on adc616f (blind-first-runs/
+        # safety-z3.txt): crisis 94.1 %, emergency 96.4 %, false alarms 4.0 %.
+        ("z3", 0.94, 0.96, 0.04, 0.96),
     ],
 )
 def test_blind_safety_sets_q2_s4_u4_v_w_x_y_and_z_bars(
@@ -299,6 +302,7 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-y2.txt",
         "safety-z2.txt",
         "safety-z1.txt",
+        "safety-z3.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
