@@ -35,6 +35,7 @@ CRISIS = [
     "spina bolit uzhe god, ne khochu zhit tak dalshe",
     "made my will last week, im 23. anyway my lower back keeps locking up",
     "Ich habe gegoogelt, damit es schnell geht. Mein Rücken tut seit Monaten weh",
+    "some nights i lie there and hope i never have to get up again",
 ]
 EMERGENCY = [
     "I nearly died of the pain and cant feel my legs",
@@ -70,6 +71,8 @@ EMERGENCY = [
     "been taking twice the max dose of paracetamol for a week for my back",
     "i took too many tablets by accident, not on purpose",
     "ich habe zu viele Tabletten genommen wegen meinem Rücken",
+    "got shunted at the lights by a van an hour ago and my back is stiffening up",
+    "I keep trying to make water but it will not come, and my back is very painful",
     # A trigger word that is also part of the symptom ("stopped") is not context:
     "groin numb and pee stopped",
     "numb bum and my poo has stopped",
@@ -91,6 +94,9 @@ SAME_DAY = [
     "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
+    "sick to the back teeth of this stiff back, what stretches help",
+    "if a patient has a fever, should a therapist still massage them? writing our clinic policy",
+    "this pain is trying to kill me lol, shoulders like rocks",
     "this dissertation makes me want to die (figuratively) and my shoulders are in knots",
     "had a fever last week but its gone now, can I book a massage for my back",
     "sciatica in my right leg only, no bladder trouble and nothings numb in the saddle area",
