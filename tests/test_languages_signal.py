@@ -228,24 +228,32 @@ def test_a_short_message_likely_in_another_language_is_read_by_its_signals(engin
 
 
 @pytest.mark.parametrize(
-    ("name", "setting", "message"),
+    ("name", "setting", "instead", "message"),
     [
         (
             "crisis-languages-model.json",
             '"stemming": "prefix",',
+            "",
             "its words are english, not prefix",
         ),
-        # The English crisis model pairs words two apart; one without them is another model.
-        ("crisis-model.json", '"skips": true,', "skips is False, not True"),
+        # The English crisis model pairs words two apart; one without them is another model,
+        # and so is an emergency model with them.
+        ("crisis-model.json", '"skips": true,', "", '"skips" (words two apart) is false in it'),
+        (
+            "emergency-model.json",
+            '"bias":',
+            '"skips": true,\n"bias":',
+            '"skips" (words two apart) is true in it, not false',
+        ),
     ],
 )
 def test_a_model_of_the_wrong_kind_is_refused(
-    knowledge_copy: Path, name: str, setting: str, message: str
+    knowledge_copy: Path, name: str, setting: str, instead: str, message: str
 ) -> None:
     path = knowledge_copy / name
     text = path.read_text("utf-8")
     assert setting in text
-    path.write_text(text.replace(setting, ""), "utf-8")
+    path.write_text(text.replace(setting, instead, 1), "utf-8")
     knowledge, problems = check_knowledge(knowledge_copy)
     assert knowledge is None
     assert any(message in str(p) for p in problems)

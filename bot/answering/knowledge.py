@@ -812,7 +812,8 @@ def _trained_model(
         if model.stemming != stemming_for(positive):
             raise ValueError(f"its words are {model.stemming}, not {stemming_for(positive)}")
         if model.skips != skips_for(positive):
-            raise ValueError(f"skips is {model.skips}, not {skips_for(positive)}")
+            said, wanted = (json.dumps(v) for v in (model.skips, skips_for(positive)))
+            raise ValueError(f'"skips" (words two apart) is {said} in it, not {wanted}')
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         message = f"{positive} model {name} unusable ({exc}); run `python run_bot.py train`"
         line = document.located.line((section, "model"))
