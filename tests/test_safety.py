@@ -94,6 +94,8 @@ SAME_DAY = [
     "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
+    "у малыша режется зуб, а у меня от укачивания болит спина",  # teething, not cutting
+    "у сина ріжеться зуб, а в мене болить спина від того що ношу його",
     "sick to the back teeth of this stiff back, what stretches help",
     "if a patient has a fever, should a therapist still massage them? writing our clinic policy",
     "this pain is trying to kill me lol, shoulders like rocks",
