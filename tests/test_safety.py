@@ -33,9 +33,11 @@ CRISIS = [
     "I could lie down on the motorway and just sleep forever",
     # Russian typed in Latin letters, read as English; a will made young; German research.
     "spina bolit uzhe god, ne khochu zhit tak dalshe",
-    "made my will last week, im 23. anyway my lower back keeps locking up",
+    "wrote my will last week, im 23. anyway my lower back keeps locking up",
     "Ich habe gegoogelt, damit es schnell geht. Mein Rücken tut seit Monaten weh",
     "some nights i lie there and hope i never have to get up again",
+    "i deliberately took double the dose of paracetamol last night",
+    "dumayu pokonchit s soboy, spina bolit",
 ]
 EMERGENCY = [
     "I nearly died of the pain and cant feel my legs",
@@ -73,6 +75,10 @@ EMERGENCY = [
     "ich habe zu viele Tabletten genommen wegen meinem Rücken",
     "got shunted at the lights by a van an hour ago and my back is stiffening up",
     "I keep trying to make water but it will not come, and my back is very painful",
+    "я выпил слишком много таблеток от боли в спине",  # the phrase names the medicine
+    "я випив забагато пігулок",
+    "J'ai pris trop de cachets pour mon dos hier soir",
+    "i took too many painkillers last night, i was meant to take two but lost count",
     # A trigger word that is also part of the symptom ("stopped") is not context:
     "groin numb and pee stopped",
     "numb bum and my poo has stopped",
@@ -94,6 +100,16 @@ SAME_DAY = [
     "when I carry my 9 year old he says his back hurts",
 ]
 NOT_RED_FLAGS = [
+    # A second reviewer's probes of this session's new words:
+    "my husband is burning himself out at work and his back is shot",
+    "can clients harm themselves doing the stretches wrong at home?",
+    "my husband always cuts himself shaving and now his back hurts too",
+    "ремень от сумки режет руки и плечи, болит спина",
+    "мама режет себе хлеб, а у меня болит спина",
+    "I'm taking codeine, would I be over the limit to drive",
+    "my left arm goes numb when I sleep on it, the right one too sometimes",
+    "ho preso troppo freddo e ho preso antidolorifici per la schiena",
+    "i made my will last week as my solicitor suggested, lower back stiff",
     "у малыша режется зуб, а у меня от укачивания болит спина",  # teething, not cutting
     "у сина ріжеться зуб, а в мене болить спина від того що ношу його",
     "sick to the back teeth of this stiff back, what stretches help",
