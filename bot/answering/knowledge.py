@@ -811,8 +811,9 @@ def _trained_model(
         model = CrisisModel.load(path)
         if model.stemming != stemming_for(positive):
             raise ValueError(f"its words are {model.stemming}, not {stemming_for(positive)}")
-        if model.skips != skips_for(positive):
-            said, wanted = (json.dumps(v) for v in (model.skips, skips_for(positive)))
+        skips = skips_for(positive)
+        if model.skips != skips:
+            said, wanted = json.dumps(model.skips), json.dumps(skips)
             raise ValueError(f'"skips" (words two apart) is {said} in it, not {wanted}')
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         message = f"{positive} model {name} unusable ({exc}); run `python run_bot.py train`"
