@@ -147,6 +147,9 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # Z3: three more writers' (Z3a-c) 245 messages, run once on adc616f (blind-first-runs/
         # safety-z3.txt): crisis 94.1 %, emergency 96.4 %, false alarms 4.0 %.
         ("z3", 0.94, 0.96, 0.04, 0.96),
+        # Z4: three more writers' (Z4a-c) 241 messages, run once on 4a6eff5 (blind-first-runs/
+        # safety-z4.txt): crisis 96.1 %, emergency 98.1 %, false alarms 9.0 %.
+        ("z4", 0.96, 0.98, 0.09, 0.97),
     ],
 )
 def test_blind_safety_sets_q2_s4_u4_v_w_x_y_and_z_bars(
@@ -303,6 +306,7 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-z2.txt",
         "safety-z1.txt",
         "safety-z3.txt",
+        "safety-z4.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
