@@ -838,3 +838,40 @@ def test_an_attempt_with_every_pill_is_a_crisis(engine: Engine) -> None:
     assert engine.answer("i tried to take all my tablets on sunday, back's no better").tier == (
         "crisis"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        # Set Z4's misses, in other words: "can't wait" is eagerness, not a negation, and a wish
+        # when it meets dying; assisted dying in the other languages; a fall down the stairs in
+        # Spanish and French; lying down that makes night pain no better.
+        ("honestly cant wait to be dead, this back has beaten me", "crisis"),
+        ("38 and cant wait for the big sleep tbh", "crisis"),
+        ("ich denke über Sterbehilfe nach, die Rückenschmerzen hören nie auf", "crisis"),
+        ("he leído sobre la eutanasia para mí, no aguanto más la espalda", "crisis"),
+        ("mi abuelo se cayó por las escaleras y le duele mucho la espalda", "emergency"),
+        ("mon père est tombé dans l'escalier hier soir, il a très mal au dos", "emergency"),
+        ("wakes me at 4, lying down makes it no better, back and ribs ache", "same-day"),
+        # ... and the innocent ones around them.
+        ("cant wait for my massage on friday, back is killing me", None),
+        ("cant wait to die laughing at the christmas panto with the kids, back permitting", None),
+        ("saw a documentary last night where a climber's legs went numb, is that common?", None),
+        ("grandad had a stroke, could it be cancer in my back? it's sore after the move", None),
+        ("meine Tante ist an Krebs gestorben, ich hab nur Rückenschmerzen vom Umzug", None),
+        ("I work at night and my lower back aches after lifting crates", None),
+    ],
+)
+def test_set_z4_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
+    assert engine.answer(text).tier == tier
+
+
+def test_a_cancer_worry_never_hides_a_cancer_history(engine: Engine) -> None:
+    """Asking whether it "could be cancer" is no history; a history said beside it still is."""
+    assert engine.answer("is it cancer? my lower back has hurt for a month").tier is None
+    assert engine.answer(
+        "had bowel cancer in 2019, back hurts now, could it be cancer again?"
+    ).tier == ("same-day")
+    assert engine.answer("ich hatte Brustkrebs und jetzt Rückenschmerzen, ist es Krebs?").tier == (
+        "same-day"
+    )
