@@ -150,6 +150,9 @@ def test_blind_safety_sets_j_to_u_bars(engine: Engine, name: str) -> None:
         # Z4: three more writers' (Z4a-c) 241 messages, run once on 4a6eff5 (blind-first-runs/
         # safety-z4.txt): crisis 96.1 %, emergency 98.1 %, false alarms 9.0 %.
         ("z4", 0.96, 0.98, 0.09, 0.97),
+        # Z5: three more writers' (Z5a-c) 240 messages, run once on aca7a41 (blind-first-runs/
+        # safety-z5.txt): crisis 100 %, emergency 98.1 %, false alarms 9.1 %.
+        ("z5", 1.0, 0.98, 0.091, 0.97),
     ],
 )
 def test_blind_safety_sets_q2_s4_u4_v_w_x_y_and_z_bars(
@@ -307,6 +310,7 @@ def test_first_runs_are_kept_as_they_came_out() -> None:
         "safety-z1.txt",
         "safety-z3.txt",
         "safety-z4.txt",
+        "safety-z5.txt",
     )
     for name in names:
         text = (DATA / "blind-first-runs" / name).read_text(encoding="utf-8")
