@@ -875,3 +875,26 @@ def test_a_cancer_worry_never_hides_a_cancer_history(engine: Engine) -> None:
     assert engine.answer("ich hatte Brustkrebs und jetzt Rückenschmerzen, ist es Krebs?").tier == (
         "same-day"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        # Set Z5's misses, in other words.
+        ("flipped my truck on the highway yesterday and my back is wrecked", "emergency"),
+        ("back is killing me and i was shivering under 2 blankets all night", "same-day"),
+        ("la schiena mi sveglia ogni notte e nessuna posizione aiuta", "same-day"),
+        # An asking trigger answered "yes" in its own sentence covers nothing ...
+        ("the physio asked me if i had numbness in my groin and yes i do", "emergency"),
+        ("they asked about a fever and i did have one, 38.9", "same-day"),
+        # ... while "i don't" still answers it no.
+        ("the nurse asked me if i had any numbness in my groin and i dont", None),
+        # And innocent ones.
+        ("my late wife had breast cancer, I just have a stiff back from gardening", None),
+        ("fell head over heels for hot stone massage, is it good for a tight back", None),
+        ("tive uma queda há uns 5 anos, fiquei boa, agora só costas tensas do escritório", None),
+        ("had a temperature with a cold but its been gone 3 days, back a bit stiff", None),
+    ],
+)
+def test_set_z5_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
+    assert engine.answer(text).tier == tier

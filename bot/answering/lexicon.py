@@ -40,6 +40,10 @@ RETRACTIONS = frozenset(
     "well but until till except actually mean more like though although maybe kind sort bit "
     "pero aunque mais sauf aber doch ma però mas но але ale".split()
 )
+# Words after a symptom that answer a question about it "yes" in the same sentence: "the gp
+# asked if i had numbness down below and yes i do". A hypothetical trigger then covers nothing.
+AFFIRMATIONS = frozenset("yes yeah yep yup aye".split())
+AFFIRMING_PAIRS = frozenset({("i", "do"), ("i", "did"), ("do", "have"), ("did", "have")})
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
 CLASSES = ("<num>", "<temp>", "<child>", "<toddler>", "<year>")
@@ -307,6 +311,25 @@ def _extend(
     return at
 
 
+def _answered_yes(tokens: Tokens, after: int) -> bool:
+    """Whether the sentence goes on, after position `after`, to say "yes" ("asked if i had a
+    fever and i said yes"; "asked about numbness down below and i do")."""
+    sentence = tokens.sentence[after]
+    rest = [
+        w
+        for i, w in enumerate(tokens.words[after + 1 :], after + 1)
+        if tokens.sentence[i] == sentence
+    ]
+    if AFFIRMATIONS.intersection(rest):
+        return True
+    # "i do", not "i do not" / "i didnt" (read as "i did not").
+    return any(
+        (rest[i], rest[i + 1]) in AFFIRMING_PAIRS
+        and (i + 2 >= len(rest) or rest[i + 2] not in NEGATIONS)
+        for i in range(len(rest) - 1)
+    )
+
+
 def _opens_next_clause(tokens: Tokens, at: int, after: int) -> bool:
     """A trigger that opens the clause right after the concept's: "a high temp, long gone"."""
     return (
@@ -427,6 +450,7 @@ class Context:
                         # A new "i" starts a new statement: "im not ok i want to die"
                         # (for negation only: "what if i had a temperature" is one thought).
                         and (kind != "negated" or "i" not in tokens.words[t.end + 1 : occ.start])
+                        and not (kind == "hypothetical" and _answered_yes(tokens, occ.end))
                     ):
                         kinds.add(kind)
                 elif t.start > occ.end and t.start - occ.end <= SCOPE and (
