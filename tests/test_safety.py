@@ -250,9 +250,14 @@ def test_a_question_answered_no_in_the_next_sentence_is_negated(engine: Engine) 
 
 def test_lifting_your_own_toddler_is_not_a_childs_back_pain(engine: Engine) -> None:
     assert engine.answer("lifted my toddler awkwardly and now my low back twinges").tier is None
-    # A child who is carried and says their back hurts still gets the card.
+    # A child who is carried and says their back hurts still gets a card: the same-day card of
+    # the word rules, raised to an emergency by the emergency signal (0.49 since T49 and T50;
+    # its `unless` leaves children alone, since the child words also match a parent's own back:
+    # "since i carried the youngest ... and now i dribble" is an emergency).
     reply = engine.answer("when I carry my son he says his back hurts, he is 8")
-    assert reply.tier == "same-day"
+    assert reply.kind == "urgent" and reply.tier in ("same-day", "emergency")
+    finding = engine.safety.check(reply.question)
+    assert finding is not None and "young-child" in {f.flag.id for f in finding.found}
 
 
 @pytest.mark.parametrize(
@@ -857,7 +862,6 @@ def test_an_attempt_with_every_pill_is_a_crisis(engine: Engine) -> None:
         ("cant wait for my massage on friday, back is killing me", None),
         ("cant wait to die laughing at the christmas panto with the kids, back permitting", None),
         ("saw a documentary last night where a climber's legs went numb, is that common?", None),
-        ("grandad had a stroke, could it be cancer in my back? it's sore after the move", None),
         ("meine Tante ist an Krebs gestorben, ich hab nur Rückenschmerzen vom Umzug", None),
         ("I work at night and my lower back aches after lifting crates", None),
     ],
@@ -866,9 +870,17 @@ def test_set_z4_misses_in_general_terms(engine: Engine, text: str, tier: str | N
     assert engine.answer(text).tier == tier
 
 
-def test_a_cancer_worry_never_hides_a_cancer_history(engine: Engine) -> None:
-    """Asking whether it "could be cancer" is no history; a history said beside it still is."""
-    assert engine.answer("is it cancer? my lower back has hurt for a month").tier is None
+def test_a_cancer_worry_gets_the_card_too(engine: Engine) -> None:
+    """A worry about cancer, a doctor's suspicion or a recurrence keeps the same-day card
+    (idioms that read "could it be cancer" as no history silenced these in a reviewer's probes);
+    only a relative's death from it is history ("ist an Krebs gestorben")."""
+    assert engine.answer("is it cancer? my lower back has hurt for a month").tier == "same-day"
+    assert engine.answer("consultant thinks it might be cancer in my spine").tier == "same-day"
+    assert engine.answer("ich bin fast an Krebs gestorben, jetzt Rückenschmerzen").tier == (
+        "same-day"
+    )
+    aunt = "meine Tante ist an Krebs gestorben, nur Rückenschmerzen vom Umzug"
+    assert engine.answer(aunt).tier is None
     assert engine.answer(
         "had bowel cancer in 2019, back hurts now, could it be cancer again?"
     ).tier == ("same-day")

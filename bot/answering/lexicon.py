@@ -43,6 +43,7 @@ RETRACTIONS = frozenset(
 # Words after a symptom that answer a question about it "yes" in the same sentence: "the gp
 # asked if i had numbness down below and yes i do". A hypothetical trigger then covers nothing.
 AFFIRMATIONS = frozenset("yes yeah yep yup aye".split())
+OWN_WORDS = frozenset({"i", "my", "me"})  # after "and", they end a before-trigger's scope
 AFFIRMING_PAIRS = frozenset({("i", "do"), ("i", "did"), ("do", "have"), ("did", "have")})
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
@@ -279,7 +280,8 @@ class Lexicon:
             value = _number(word)
             if value is not None:
                 candidates.extend(
-                    (name, pats) for cls, name, pats in self._compiled.classed
+                    (name, pats)
+                    for cls, name, pats in self._compiled.classed
                     if _in_class(cls, value)
                 )
             for name, pats in candidates:
@@ -309,6 +311,14 @@ def _extend(
         else:
             return None
     return at
+
+
+def _own_statement(words: Sequence[str], start: int, end: int) -> bool:
+    """Whether words[start:end] hold "and i" or "and my": a new statement of the writer's."""
+    return any(
+        words[i] == "and" and words[i + 1] in OWN_WORDS
+        for i in range(start, min(end, len(words)) - 1)
+    )
 
 
 def _answered_yes(tokens: Tokens, after: int) -> bool:
@@ -451,11 +461,18 @@ class Context:
                         # (for negation only: "what if i had a temperature" is one thought).
                         and (kind != "negated" or "i" not in tokens.words[t.end + 1 : occ.start])
                         and not (kind == "hypothetical" and _answered_yes(tokens, occ.end))
+                        # "and i ...", "and my ...": the writer's own new statement ("a film
+                        # about posture and i have been numb in my groin since").
+                        and not _own_statement(tokens.words, t.end + 1, occ.start)
                     ):
                         kinds.add(kind)
-                elif t.start > occ.end and t.start - occ.end <= SCOPE and (
-                    clause[t.start] == clause[occ.end]
-                    or _opens_next_clause(tokens, t.start, occ.end)
+                elif (
+                    t.start > occ.end
+                    and t.start - occ.end <= SCOPE
+                    and (
+                        clause[t.start] == clause[occ.end]
+                        or _opens_next_clause(tokens, t.start, occ.end)
+                    )
                 ):
                     kinds.add(kind)
             result[occ] = frozenset(kinds)
