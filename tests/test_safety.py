@@ -894,7 +894,7 @@ def test_a_cancer_worry_gets_the_card_too(engine: Engine) -> None:
     [
         # Set Z5's misses, in other words.
         ("flipped my truck on the highway yesterday and my back is wrecked", "emergency"),
-        ("back is killing me and i was shivering under 2 blankets all night", "same-day"),
+        ("back is killing me and i was shaking under 2 blankets all night", "same-day"),
         ("la schiena mi sveglia ogni notte e nessuna posizione aiuta", "same-day"),
         # An asking trigger answered "yes" in its own sentence covers nothing ...
         ("the physio asked me if i had numbness in my groin and yes i do", "emergency"),
@@ -904,6 +904,7 @@ def test_a_cancer_worry_gets_the_card_too(engine: Engine) -> None:
         # And innocent ones.
         ("my late wife had breast cancer, I just have a stiff back from gardening", None),
         ("fell head over heels for hot stone massage, is it good for a tight back", None),
+        ("i sleep under 2 blankets and my back is stiff in the morning", None),
         ("tive uma queda há uns 5 anos, fiquei boa, agora só costas tensas do escritório", None),
         ("had a temperature with a cold but its been gone 3 days, back a bit stiff", None),
     ],
