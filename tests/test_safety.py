@@ -845,31 +845,6 @@ def test_an_attempt_with_every_pill_is_a_crisis(engine: Engine) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "tier"),
-    [
-        # Set Z4's misses, in other words: "can't wait" is eagerness, not a negation, and a wish
-        # when it meets dying; assisted dying in the other languages; a fall down the stairs in
-        # Spanish and French; lying down that makes night pain no better.
-        ("honestly cant wait to be dead, this back has beaten me", "crisis"),
-        ("38 and cant wait for the big sleep tbh", "crisis"),
-        ("ich denke über Sterbehilfe nach, die Rückenschmerzen hören nie auf", "crisis"),
-        ("he leído sobre la eutanasia para mí, no aguanto más la espalda", "crisis"),
-        ("mi abuelo se cayó por las escaleras y le duele mucho la espalda", "emergency"),
-        ("mon père est tombé dans l'escalier hier soir, il a très mal au dos", "emergency"),
-        ("wakes me at 4, lying down makes it no better, back and ribs ache", "same-day"),
-        # ... and the innocent ones around them.
-        ("cant wait for my massage on friday, back is killing me", None),
-        ("cant wait to die laughing at the christmas panto with the kids, back permitting", None),
-        ("saw a documentary last night where a climber's legs went numb, is that common?", None),
-        ("meine Tante ist an Krebs gestorben, ich hab nur Rückenschmerzen vom Umzug", None),
-        ("I work at night and my lower back aches after lifting crates", None),
-    ],
-)
-def test_set_z4_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
-    assert engine.answer(text).tier == tier
-
-
 def test_a_cancer_worry_gets_the_card_too(engine: Engine) -> None:
     """A worry about cancer, a doctor's suspicion or a recurrence keeps the same-day card
     (idioms that read "could it be cancer" as no history silenced these in a reviewer's probes);
@@ -889,25 +864,50 @@ def test_a_cancer_worry_gets_the_card_too(engine: Engine) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "tier"),
-    [
-        # Set Z5's misses, in other words.
-        ("flipped my truck on the highway yesterday and my back is wrecked", "emergency"),
-        ("back is killing me and i was shaking under 2 blankets all night", "same-day"),
-        ("la schiena mi sveglia ogni notte e nessuna posizione aiuta", "same-day"),
-        # An asking trigger answered "yes" in its own sentence covers nothing ...
-        ("the physio asked me if i had numbness in my groin and yes i do", "emergency"),
-        ("they asked about a fever and i did have one, 38.9", "same-day"),
-        # ... while "i don't" still answers it no.
-        ("the nurse asked me if i had any numbness in my groin and i dont", None),
-        # And innocent ones.
-        ("my late wife had breast cancer, I just have a stiff back from gardening", None),
-        ("fell head over heels for hot stone massage, is it good for a tight back", None),
-        ("i sleep under 2 blankets and my back is stiff in the morning", None),
-        ("tive uma queda há uns 5 anos, fiquei boa, agora só costas tensas do escritório", None),
-        ("had a temperature with a cold but its been gone 3 days, back a bit stiff", None),
-    ],
-)
-def test_set_z5_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
+SET_Z4_WORDINGS = [
+    # Set Z4's misses, in other words: "can't wait" is eagerness, not a negation, and a wish
+    # when it meets dying; assisted dying in the other languages; a fall down the stairs in
+    # Spanish and French; lying down that makes night pain no better.
+    ("honestly cant wait to be dead, this back has beaten me", "crisis"),
+    ("38 and cant wait for the big sleep tbh", "crisis"),
+    ("ich denke über Sterbehilfe nach, die Rückenschmerzen hören nie auf", "crisis"),
+    ("he leído sobre la eutanasia para mí, no aguanto más la espalda", "crisis"),
+    ("mi abuelo se cayó por las escaleras y le duele mucho la espalda", "emergency"),
+    ("mon père est tombé dans l'escalier hier soir, il a très mal au dos", "emergency"),
+    ("wakes me at 4, lying down makes it no better, back and ribs ache", "same-day"),
+    # ... and the innocent ones around them.
+    ("cant wait for my massage on friday, back is killing me", None),
+    ("cant wait to die laughing at the christmas panto with the kids, back permitting", None),
+    ("saw a documentary last night where a climber's legs went numb, is that common?", None),
+    ("meine Tante ist an Krebs gestorben, ich hab nur Rückenschmerzen vom Umzug", None),
+    ("I work at night and my lower back aches after lifting crates", None),
+    # A reviewer's probes of Z4's fixes: the writer's own new statement after "and i" is
+    # out of a trigger's reach, and "can't wait" is a wish only with dying.
+    ("watched a film about posture and i have been numb in my groin since", "emergency"),
+    ("following a programme about back rehab and i wet myself without knowing", "emergency"),
+    ("cant wait till the kitchen is finished, sleeping on the sofa has done my back in", None),
+    ("my phone died so i couldnt wait for the bus, stood an hour and my back aches", None),
+]
+
+SET_Z5_WORDINGS = [
+    # Set Z5's misses, in other words.
+    ("flipped my truck on the highway yesterday and my back is wrecked", "emergency"),
+    ("back is killing me and i was shaking under 2 blankets all night", "same-day"),
+    ("la schiena mi sveglia ogni notte e nessuna posizione aiuta", "same-day"),
+    # An asking trigger answered "yes" in its own sentence covers nothing ...
+    ("the physio asked me if i had numbness in my groin and yes i do", "emergency"),
+    ("they asked about a fever and i did have one, 38.9", "same-day"),
+    # ... while "i don't" still answers it no.
+    ("the nurse asked me if i had any numbness in my groin and i dont", None),
+    # And innocent ones.
+    ("my late wife had breast cancer, I just have a stiff back from gardening", None),
+    ("fell head over heels for hot stone massage, is it good for a tight back", None),
+    ("i sleep under 2 blankets and my back is stiff in the morning", None),
+    ("tive uma queda há uns 5 anos, fiquei boa, agora só costas tensas do escritório", None),
+    ("had a temperature with a cold but its been gone 3 days, back a bit stiff", None),
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), SET_Z4_WORDINGS + SET_Z5_WORDINGS)
+def test_set_z4_and_z5_misses_in_general_terms(engine: Engine, text: str, tier: str | None) -> None:
     assert engine.answer(text).tier == tier

@@ -43,8 +43,8 @@ RETRACTIONS = frozenset(
 # Words after a symptom that answer a question about it "yes" in the same sentence: "the gp
 # asked if i had numbness down below and yes i do". A hypothetical trigger then covers nothing.
 AFFIRMATIONS = frozenset("yes yeah yep yup aye".split())
-OWN_WORDS = frozenset({"i", "my", "me"})  # after "and", they end a before-trigger's scope
 AFFIRMING_PAIRS = frozenset({("i", "do"), ("i", "did"), ("do", "have"), ("did", "have")})
+OWN_WORDS = frozenset({"i", "my", "me"})  # after "and", they end a before-trigger's scope
 TYPO_MIN_LEN = 6  # shorter words must be spelled right ("chill" is not "chills")
 TYPO_SCORE = 85.0
 CLASSES = ("<num>", "<temp>", "<child>", "<toddler>", "<year>")
